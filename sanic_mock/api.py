@@ -1,0 +1,104 @@
+"""The mock API without a server: request bytes in, a `Reply` (body or SSE frames) out.
+
+`MockAPI` holds one worker's state (text pool, sampler, id source) and turns each endpoint's
+request body into the exact response bytes and the simulated timing. Transports (`app.py`) only
+send what it returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import orjson
+
+from sanic_mock.corpus.pool import TextPool
+from sanic_mock.errors import NotFound
+from sanic_mock.generation import Choice, plan
+from sanic_mock.sampling import Sampler, seeded
+from sanic_mock.settings import Settings
+from sanic_mock.wire import chat, completions, embeddings, models
+from sanic_mock.wire.chat import Meta
+from sanic_mock.wire.ids import IdSource
+from sanic_mock.wire.requests import Generation, parse_chat, parse_completion, parse_embedding
+
+JSON = "application/json"
+EVENT_STREAM = "text/event-stream; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A JSON body (`frames is None`) or SSE frames; `first_delay` before the first byte, then
+    `event_delay` between frames (a JSON body waits as long as the stream would have taken)."""
+
+    body: bytes
+    frames: list[bytes] | None = None
+    first_delay: float = 0.0
+    event_delay: float = 0.0
+
+
+class MockAPI:
+    def __init__(self, settings: Settings, pool: TextPool) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.sampler = Sampler(
+            settings.token_mean,
+            settings.token_stddev,
+            pool.piece_count,
+            settings.stream_tokens_min,
+            settings.stream_tokens_max,
+            seed=settings.seed,
+        )
+        self.ids = IdSource()
+        self.fingerprint = "fp_" + hashlib.sha256(b"%d" % settings.seed).hexdigest()[:10]
+        self.models_body = models.list_body(settings.models)
+        self._model_bodies = {m: models.model_body(m) for m in settings.models}
+        self._first = settings.first_delay_s
+        self._gap = settings.event_delay_s
+
+    # -- GET ---------------------------------------------------------------------------------
+    def model(self, model_id: str) -> bytes:
+        found = self._model_bodies.get(model_id)
+        if found is None:
+            raise NotFound(
+                f"The model `{model_id}` does not exist or you do not have access to it.",
+                code="model_not_found",
+            )
+        return found
+
+    # -- POST --------------------------------------------------------------------------------
+    def _choices(self, gen: Generation, body: bytes, count: int) -> tuple[list[Choice], Sampler]:
+        sampler = self.sampler if gen.seed is None else seeded(gen.seed, body, self.sampler)
+        return plan(gen, self.pool, sampler, count), sampler
+
+    def _timed(self, body: bytes, steps: int) -> Reply:
+        """A JSON reply that waits as long as the same answer streamed would have taken."""
+        return Reply(body, None, self._first + max(steps - 1, 0) * self._gap)
+
+    def chat(self, raw: bytes) -> Reply:
+        req = parse_chat(raw)
+        gen = req.gen
+        choices, sampler = self._choices(gen, raw, gen.n)
+        meta = Meta(self.ids.chat(), int(time.time()), orjson.dumps(gen.model), self.fingerprint)
+        groups = [sampler.groups(c.tokens) for c in choices]
+        if gen.stream:
+            frames = chat.stream(meta, req, choices, self.pool, groups)
+            return Reply(b"", frames, self._first, self._gap)
+        return self._timed(chat.body(meta, req, choices, self.pool), max(map(len, groups)))
+
+    def completions(self, raw: bytes) -> Reply:
+        req = parse_completion(raw)
+        gen = req.gen
+        choices, sampler = self._choices(gen, raw, gen.n * req.prompts)
+        meta = Meta(
+            self.ids.completion(), int(time.time()), orjson.dumps(gen.model), self.fingerprint
+        )
+        groups = [sampler.groups(c.tokens) for c in choices]
+        if gen.stream:
+            frames = completions.stream(meta, req, choices, self.pool, groups)
+            return Reply(b"", frames, self._first, self._gap)
+        return self._timed(completions.body(meta, req, choices, self.pool), max(map(len, groups)))
+
+    def embeddings(self, raw: bytes) -> Reply:
+        return Reply(embeddings.body(parse_embedding(raw)))

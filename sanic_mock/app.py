@@ -1,0 +1,187 @@
+"""The Sanic application: routes, the OpenAI error boundary, and sending `Reply`s.
+
+`create_app(settings)` is the module-level factory Sanic's worker processes call (it must be
+picklable under the `spawn` start method); each worker builds or loads its corpus here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from sanic import Request, Sanic
+from sanic.exceptions import SanicException
+from sanic.handlers import ErrorHandler
+from sanic.response import HTTPResponse
+
+from sanic_mock.api import EVENT_STREAM, JSON, MockAPI, Reply
+from sanic_mock.corpus.loading import load_pool
+from sanic_mock.errors import (
+    AuthenticationError,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+    OpenAIError,
+    PayloadTooLarge,
+    ServerError,
+)
+from sanic_mock.settings import Settings
+from sanic_mock.wire.ids import IdSource
+
+log = logging.getLogger("sanic_mock")
+
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header "
+    "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
+    "username) if you're accessing the API from your browser and are prompted for a username. "
+    "You can obtain an API key from https://platform.openai.com/account/api-keys."
+)
+
+
+class OpenAIErrorHandler(ErrorHandler):
+    """Every exception becomes an OpenAI error object; never a traceback or an HTML page."""
+
+    def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        error = to_openai_error(request, exception)
+        if isinstance(error, ServerError):
+            log.exception("unexpected error on %s %s", request.method, request.path)
+        return HTTPResponse(
+            error.render(),
+            status=error.status,
+            headers=reply_headers(_ERROR_IDS.request(), time.monotonic()),
+            content_type=JSON,
+        )
+
+
+def to_openai_error(request: Request, exc: Exception) -> OpenAIError:
+    if isinstance(exc, OpenAIError):
+        return exc
+    status = getattr(exc, "status_code", 500) if isinstance(exc, SanicException) else 500
+    where = f"({request.method} {request.path})"
+    if status == 404:
+        return NotFound(f"Invalid URL {where}")
+    if status == 405:
+        return MethodNotAllowed(f"Invalid method for URL {where}")
+    if status == 413:
+        return PayloadTooLarge("Request body too large.", code="request_too_large")
+    if 400 <= status < 500:
+        return InvalidRequest(str(exc) or "Bad request.")
+    return ServerError("The server had an error while processing your request. Sorry about that!")
+
+
+_ERROR_IDS = IdSource()
+
+
+def reply_headers(request_id: str, started: float) -> dict[str, str]:
+    """The headers the real API sends with every answer (the SDKs read `x-request-id`)."""
+    return {
+        "x-request-id": request_id,
+        "openai-version": "2020-10-01",
+        "openai-processing-ms": str(int((time.monotonic() - started) * 1000)),
+    }
+
+
+def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
+    app: Sanic[Any, Any] = Sanic(name, env_prefix=None, error_handler=OpenAIErrorHandler())
+    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    app.config.KEEP_ALIVE_TIMEOUT = 120
+    app.config.NOISY_EXCEPTIONS = False
+    api = MockAPI(settings, load_pool(settings))
+    limit = settings.max_body_bytes
+    expected_auth = None if settings.api_key is None else f"Bearer {settings.api_key}"
+
+    def check(request: Request) -> None:
+        if expected_auth is not None:
+            given = request.headers.get("authorization")
+            if given is None:
+                raise AuthenticationError(_NO_KEY)
+            if given != expected_auth:
+                key = given.removeprefix("Bearer ").strip()
+                shown = key[:3] + "*" * max(len(key) - 7, 0) + key[-4:] if len(key) > 8 else "***"
+                raise AuthenticationError(
+                    f"Incorrect API key provided: {shown}. You can find your API key at "
+                    "https://platform.openai.com/account/api-keys.",
+                    code="invalid_api_key",
+                )
+        # Sanic enforces REQUEST_MAX_SIZE natively; under ASGI servers it does not.
+        if request.body is not None and len(request.body) > limit:
+            raise PayloadTooLarge("Request body too large.", code="request_too_large")
+
+    def json_reply(body: bytes) -> HTTPResponse:
+        headers = reply_headers(api.ids.request(), time.monotonic())
+        return HTTPResponse(body, headers=headers, content_type=JSON)
+
+    async def send(request: Request, reply: Reply, started: float) -> HTTPResponse | None:
+        rid = api.ids.request()
+        if reply.frames is None:
+            if reply.first_delay:
+                await asyncio.sleep(reply.first_delay)
+            return HTTPResponse(reply.body, headers=reply_headers(rid, started), content_type=JSON)
+        if not reply.first_delay and not reply.event_delay:
+            # No pacing: every event is due now, so all of them go out in one write.
+            body = b"".join(reply.frames)
+            return HTTPResponse(body, headers=reply_headers(rid, started), content_type=EVENT_STREAM)
+        await paced(request, reply, reply_headers(rid, started))
+        return None
+
+    @app.get("/health")
+    async def health(request: Request) -> HTTPResponse:
+        return HTTPResponse(b'{"status":"ok"}', content_type=JSON)
+
+    @app.get("/v1/models")
+    async def list_models(request: Request) -> HTTPResponse:
+        check(request)
+        return json_reply(api.models_body)
+
+    @app.get("/v1/models/<model_id:path>")
+    async def get_model(request: Request, model_id: str) -> HTTPResponse:
+        check(request)
+        return json_reply(api.model(model_id))
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> HTTPResponse | None:
+        started = time.monotonic()
+        check(request)
+        return await send(request, api.chat(request.body), started)
+
+    @app.post("/v1/completions")
+    async def legacy_completions(request: Request) -> HTTPResponse | None:
+        started = time.monotonic()
+        check(request)
+        return await send(request, api.completions(request.body), started)
+
+    @app.post("/v1/embeddings")
+    async def create_embeddings(request: Request) -> HTTPResponse | None:
+        started = time.monotonic()
+        check(request)
+        return await send(request, api.embeddings(request.body), started)
+
+    return app
+
+
+async def paced(request: Request, reply: Reply, headers: dict[str, str]) -> None:
+    """Write frame k at start + first_delay + k * event_delay, against the monotonic clock.
+
+    Deadlines are absolute, so time spent writing never accumulates into drift. Headers go out
+    with the first frame (a client's first-token timer starts at the first event, not before).
+    """
+    assert reply.frames is not None
+    loop = asyncio.get_running_loop()
+    due = loop.time() + reply.first_delay
+    response = None
+    try:
+        for frame in reply.frames:
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if response is None:
+                response = await request.respond(headers=headers, content_type=EVENT_STREAM)
+            await response.send(frame)
+            due += reply.event_delay
+        if response is not None:
+            await response.eof()
+    except ConnectionError:
+        # The client went away mid-stream: stop writing, nothing else to clean up.
+        return

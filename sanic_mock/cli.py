@@ -1,0 +1,217 @@
+"""The `mock-openai` command line: `serve` and `corpus build|inspect`.
+
+The only module that reads the environment: each option also comes from `MOCK_OPENAI_<NAME>`
+(the original server's names, e.g. `MOCK_OPENAI_PREG_COUNT`). The command line beats the
+environment, which beats the default. Bad values exit with code 2 and a one-line message.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from sanic_mock import __version__
+from sanic_mock.corpus.format import CorpusError
+from sanic_mock.settings import DEFAULT_MODELS, Settings, SettingsError
+
+app = typer.Typer(
+    name="mock-openai",
+    help="A high-performance mock of the OpenAI API for benchmarking and local development.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+corpus_app = typer.Typer(help="Build and inspect corpus files.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+ENV = "MOCK_OPENAI_"
+
+try:  # typer >= 0.24 carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older typer on click
+    from click import UsageError
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"mock-openai {__version__}")
+        raise typer.Exit()
+
+
+VersionOption = Annotated[
+    bool,
+    typer.Option("-V", "--version", callback=_version, is_eager=True, help="Print the version."),
+]
+
+
+@app.callback()
+def root(version: VersionOption = False) -> None:
+    """mock-openai: serve, record and inspect OpenAI API mocks."""
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("-p", "--port", envvar=ENV + "PORT", help="TCP port.")] = 3000,
+    host: Annotated[str, typer.Option(envvar=ENV + "HOST", help="Address to bind.")] = "127.0.0.1",
+    pregen_count: Annotated[
+        int,
+        typer.Option(
+            envvar=[ENV + "PREG_COUNT", ENV + "PREGEN_COUNT"],
+            help="Articles generated at start-up when no --corpus is given.",
+        ),
+    ] = 4096,
+    token_mean: Annotated[
+        float, typer.Option(envvar=ENV + "TOKEN_MEAN", help="Mean completion length (tokens).")
+    ] = 256,
+    token_stddev: Annotated[
+        float, typer.Option(envvar=ENV + "TOKEN_STDDEV", help="Stddev of completion length.")
+    ] = 64,
+    response_delay_ms: Annotated[
+        float,
+        typer.Option(envvar=ENV + "RESPONSE_DELAY_MS", help="Delay between streamed events (ms)."),
+    ] = 0,
+    first_token_delay_ms: Annotated[
+        Optional[float],  # noqa: UP045 - typer needs Optional on Python 3.10
+        typer.Option(
+            envvar=ENV + "FIRST_TOKEN_DELAY_MS",
+            help="Delay before the first event (ms); default: --response-delay-ms.",
+        ),
+    ] = None,
+    stream_tokens_min: Annotated[
+        int, typer.Option(envvar=ENV + "STREAM_TOKENS_MIN", help="Fewest tokens per SSE event.")
+    ] = 1,
+    stream_tokens_max: Annotated[
+        int, typer.Option(envvar=ENV + "STREAM_TOKENS_MAX", help="Most tokens per SSE event.")
+    ] = 1,
+    corpus: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(envvar=ENV + "CORPUS", help="Corpus file to serve (default: generated)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(envvar=ENV + "SEED", help="Seed for articles and draws.")] = 0,
+    model: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--model",
+            envvar=ENV + "MODEL",
+            help="Model id listed by /v1/models (repeatable; env: space-separated).",
+        ),
+    ] = None,
+    api_key: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(envvar=ENV + "API_KEY", help="Require 'Authorization: Bearer <key>'."),
+    ] = None,
+    workers: Annotated[int, typer.Option(envvar=ENV + "WORKERS", help="Worker processes.")] = 1,
+    max_body_bytes: Annotated[
+        int, typer.Option(envvar=ENV + "MAX_BODY_BYTES", help="Largest request body (413 above).")
+    ] = 16 * 1024 * 1024,
+    tls_cert: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(envvar=ENV + "TLS_CERT", help="PEM certificate (with --tls-key)."),
+    ] = None,
+    tls_key: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(envvar=ENV + "TLS_KEY", help="PEM private key (with --tls-cert)."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", envvar=ENV + "VERBOSE", help="Log every request.")
+    ] = False,
+    version: VersionOption = False,
+) -> None:
+    """Serve the mock OpenAI API."""
+    settings = Settings(
+        host=host,
+        port=port,
+        pregen_count=pregen_count,
+        token_mean=token_mean,
+        token_stddev=token_stddev,
+        response_delay_ms=response_delay_ms,
+        first_token_delay_ms=first_token_delay_ms,
+        stream_tokens_min=stream_tokens_min,
+        stream_tokens_max=stream_tokens_max,
+        corpus=corpus,
+        seed=seed,
+        models=tuple(model) if model else DEFAULT_MODELS,
+        api_key=api_key,
+        workers=workers,
+        max_body_bytes=max_body_bytes,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        verbose=verbose,
+    )
+    from sanic_mock.corpus.loading import load_corpus
+
+    load_corpus(settings)  # fail here, on one line, before any worker starts
+    from sanic_mock.run_sanic import serve as run
+
+    run(settings)
+
+
+@corpus_app.command("build")
+def corpus_build(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    count: Annotated[int, typer.Option(help="Number of articles.")] = 4096,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
+) -> None:
+    """Generate an article corpus; the same count and seed give the same bytes."""
+    from sanic_mock.corpus import io
+    from sanic_mock.corpus.loading import build
+
+    if count < 1:
+        raise SettingsError(f"--count must be at least 1, got {count}")
+    if seed < 0:
+        raise SettingsError(f"--seed must be >= 0, got {seed}")
+    corpus = build(count, seed)
+    io.write(out, corpus)
+    a = corpus.articles
+    print(f"wrote {out}: {a.article_count} articles, {a.piece_count} tokens, {out.stat().st_size} bytes")
+
+
+@corpus_app.command("inspect")
+def corpus_inspect(path: Annotated[Path, typer.Argument(help="Corpus file.")]) -> None:
+    """Print a corpus file's header and statistics."""
+    import numpy as np
+
+    from sanic_mock.corpus import io
+    from sanic_mock.corpus.format import FORMAT_NAME, FORMAT_VERSION
+
+    corpus = io.read(path)
+    a = corpus.articles
+    per_article = np.diff(np.concatenate(([0], a.article_ends.astype(np.int64))))
+    print(f"file:        {path} ({path.stat().st_size} bytes)")
+    print(f"format:      {FORMAT_NAME} v{FORMAT_VERSION}")
+    print(f"kind:        {corpus.kind}")
+    for key, value in sorted(corpus.generator.items()):
+        print(f"generator:   {key} = {value}")
+    print(f"articles:    {a.article_count}")
+    print(f"tokens:      {a.piece_count} ({len(a.text) / a.piece_count:.2f} bytes per token)")
+    print(
+        f"per article: min {per_article.min()}, median {int(np.median(per_article))}, "
+        f"max {per_article.max()} tokens"
+    )
+    print(f"text bytes:  {len(a.text)}")
+    print("first article begins:")
+    for line in a.article_text(0)[:300].splitlines():
+        print(f"  | {line}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="mock-openai", standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except UsageError as exc:
+        if exc.format_message():  # empty when help was shown for a bare command
+            print(f"mock-openai: error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(2)
+    except (SettingsError, CorpusError) as exc:
+        print(f"mock-openai: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,90 @@
+"""Corpus format v1: what a corpus holds, checked on construction.
+
+A corpus file is one msgpack map (see `corpus/README.md` at the repository root):
+
+    {"format": "mock-openai-corpus", "version": 1, "kind": "articles",
+     "generator": {...what built it...},
+     "articles": {"text": <bin utf-8>, "piece_ends": <bin uint32 LE>, "article_ends": <bin uint32 LE>}}
+
+`text` is every article concatenated; `piece_ends[i]` is the byte offset where token piece `i`
+ends; `article_ends[j]` is the piece index where article `j` ends. Storing one blob and two offset
+arrays (not lists of strings) makes a 4096-article corpus load in milliseconds.
+
+`FORMAT_VERSION` is bumped on every change; older files go through `MIGRATIONS`, newer ones are
+refused with "please upgrade".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FORMAT_NAME = "mock-openai-corpus"
+FORMAT_VERSION = 1
+KINDS = ("articles", "recorded")
+
+U32 = npt.NDArray[np.uint32]
+
+# version N -> function turning a version-N document into a version-N+1 document.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class CorpusError(Exception):
+    """A corpus that cannot be used: unreadable, broken, of another format or a newer version."""
+
+
+@dataclass(frozen=True, slots=True)
+class Articles:
+    """Articles pre-split into token pieces: one UTF-8 blob plus piece and article end offsets."""
+
+    text: bytes
+    piece_ends: U32
+    article_ends: U32
+
+    def __post_init__(self) -> None:
+        pe, ae = self.piece_ends, self.article_ends
+        if pe.ndim != 1 or ae.ndim != 1 or len(pe) == 0 or len(ae) == 0:
+            raise CorpusError("articles: empty piece or article table")
+        if int(pe[-1]) != len(self.text) or int(ae[-1]) != len(pe):
+            raise CorpusError("articles: offset tables do not cover the text")
+        if np.any(np.diff(pe.astype(np.int64)) <= 0) or int(pe[0]) <= 0:
+            raise CorpusError("articles: piece offsets are not strictly increasing")
+        if np.any(np.diff(ae.astype(np.int64)) <= 0) or int(ae[0]) <= 0:
+            raise CorpusError("articles: article offsets are not strictly increasing")
+        try:
+            self.text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CorpusError(f"articles: text is not UTF-8 ({exc.reason})") from None
+        # Every piece must start on a character boundary (never on a continuation byte).
+        starts = np.frombuffer(self.text, dtype=np.uint8)[pe[:-1]]
+        if np.any((starts & 0xC0) == 0x80):
+            raise CorpusError("articles: a token piece splits a UTF-8 character")
+
+    @property
+    def piece_count(self) -> int:
+        return len(self.piece_ends)
+
+    @property
+    def article_count(self) -> int:
+        return len(self.article_ends)
+
+    def article_text(self, index: int) -> str:
+        first = 0 if index == 0 else int(self.article_ends[index - 1])
+        start = 0 if first == 0 else int(self.piece_ends[first - 1])
+        end = int(self.piece_ends[int(self.article_ends[index]) - 1])
+        return self.text[start:end].decode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    kind: str
+    generator: dict[str, Any] = field(hash=False)
+    articles: Articles
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise CorpusError(f"unknown corpus kind {self.kind!r} (expected one of {KINDS})")

@@ -1,0 +1,47 @@
+"""Run the app on Sanic's own server: one process, or `--workers N` processes on one port."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
+
+from sanic_mock.app import create_app
+from sanic_mock.settings import Settings
+from sanic_mock.tls import server_context
+
+
+def serve(settings: Settings) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if settings.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ssl_ctx = None
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        # HTTP/2 by ALPN needs the hypercorn runner; Sanic serves HTTPS/1.1 only.
+        ssl_ctx = server_context(settings.tls_cert, settings.tls_key, alpn=("http/1.1",))
+    loader = AppLoader(factory=functools.partial(create_app, settings))
+    app = loader.load()
+    app.prepare(
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        ssl=ssl_ctx,
+        motd=False,
+        access_log=settings.verbose,
+        single_process=settings.workers == 1,
+    )
+    scheme = "https" if ssl_ctx else "http"
+    print(
+        f"mock-openai listening on {scheme}://{settings.host}:{settings.port}/v1 "
+        f"({settings.workers} worker{'s' if settings.workers > 1 else ''})",
+        file=sys.stderr,
+        flush=True,
+    )
+    if settings.workers == 1:
+        Sanic.serve_single(app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)

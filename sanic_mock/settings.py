@@ -1,0 +1,105 @@
+"""The one frozen `Settings` object: every serve option, validated once, passed down.
+
+Built by `cli.py` from the command line and `MOCK_OPENAI_*` variables; nothing else reads the
+environment. Defaults are the original Rust server's (port 3000, 4096 pre-generated articles,
+completion length ~ Normal(256, 64), no delay).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MODELS: tuple[str, ...] = (
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4.1-mini",
+    "gpt-3.5-turbo",
+    "gpt-3.5-turbo-instruct",
+    "text-embedding-3-small",
+    "text-embedding-3-large",
+    "text-embedding-ada-002",
+)
+
+
+class SettingsError(ValueError):
+    """An option value that cannot be served; the CLI prints it on one line and exits 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    pregen_count: int = 4096
+    token_mean: float = 256.0
+    token_stddev: float = 64.0
+    response_delay_ms: float = 0.0
+    # None: the first event waits the same as every other event (response_delay_ms).
+    first_token_delay_ms: float | None = None
+    stream_tokens_min: int = 1
+    stream_tokens_max: int = 1
+    corpus: Path | None = None
+    seed: int = 0
+    models: tuple[str, ...] = field(default=DEFAULT_MODELS)
+    api_key: str | None = None
+    workers: int = 1
+    max_body_bytes: int = 16 * 1024 * 1024
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        checks: list[tuple[bool, str]] = [
+            (0 <= self.port <= 65535, f"--port must be between 0 and 65535, got {self.port}"),
+            (self.pregen_count >= 1, f"--pregen-count must be at least 1, got {self.pregen_count}"),
+            (self.token_mean >= 1, f"--token-mean must be at least 1, got {self.token_mean}"),
+            (self.token_stddev >= 0, f"--token-stddev must be >= 0, got {self.token_stddev}"),
+            (
+                self.response_delay_ms >= 0,
+                f"--response-delay-ms must be >= 0, got {self.response_delay_ms}",
+            ),
+            (
+                self.first_token_delay_ms is None or self.first_token_delay_ms >= 0,
+                f"--first-token-delay-ms must be >= 0, got {self.first_token_delay_ms}",
+            ),
+            (
+                self.stream_tokens_min >= 1,
+                f"--stream-tokens-min must be at least 1, got {self.stream_tokens_min}",
+            ),
+            (
+                self.stream_tokens_max >= self.stream_tokens_min,
+                f"--stream-tokens-max ({self.stream_tokens_max}) must be >= "
+                f"--stream-tokens-min ({self.stream_tokens_min})",
+            ),
+            (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
+            (len(self.models) >= 1, "--model needs at least one model id"),
+            (all(m.strip() for m in self.models), "--model ids must not be empty"),
+            (self.api_key is None or self.api_key != "", "--api-key must not be empty"),
+            (self.workers >= 1, f"--workers must be at least 1, got {self.workers}"),
+            (self.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024"),
+            (
+                (self.tls_cert is None) == (self.tls_key is None),
+                "--tls-cert and --tls-key must be given together (missing: "
+                + ("--tls-key" if self.tls_key is None else "--tls-cert")
+                + ")",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise SettingsError(message)
+        for path, name in ((self.tls_cert, "--tls-cert"), (self.tls_key, "--tls-key")):
+            if path is not None and not path.is_file():
+                raise SettingsError(f"{name} {path}: no such file")
+        if self.corpus is not None and not self.corpus.is_file():
+            raise SettingsError(f"--corpus {self.corpus}: no such file")
+
+    @property
+    def first_delay_s(self) -> float:
+        """Seconds before the first streamed event (the simulated time to first token)."""
+        ms = self.response_delay_ms if self.first_token_delay_ms is None else self.first_token_delay_ms
+        return ms / 1000.0
+
+    @property
+    def event_delay_s(self) -> float:
+        """Seconds between two streamed events."""
+        return self.response_delay_ms / 1000.0

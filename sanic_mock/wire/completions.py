@@ -1,0 +1,106 @@
+"""`POST /v1/completions` (legacy) response bytes: the `text_completion` body and stream frames.
+
+The legacy endpoint streams the same object as it returns (`text_completion`), with no role
+chunk; mid-stream chunks carry `finish_reason: null` as the real API does (the spec is stricter
+than the API here), the last one the reason. Choices are `len(prompts) * n`, ordered prompt by
+prompt; `echo` puts the prompt before the generated text.
+"""
+
+from __future__ import annotations
+
+from sanic_mock.corpus.pool import TextPool
+from sanic_mock.generation import Choice
+from sanic_mock.wire import sse
+from sanic_mock.wire.chat import Meta
+from sanic_mock.wire.logprobs import completion_logprobs
+from sanic_mock.wire.requests import CompletionRequest
+from sanic_mock.wire.sse import chunks, group
+from sanic_mock.wire.usage import completion_usage
+
+
+def _echo(req: CompletionRequest, index: int) -> bytes:
+    return req.echo[index // req.gen.n] if req.echo else b""
+
+
+def body(meta: Meta, req: CompletionRequest, choices: list[Choice], pool: TextPool) -> bytes:
+    parts = [
+        b'{"id":"%s","object":"text_completion","created":%d,"model":%s,"choices":['
+        % (meta.id.encode(), meta.created, meta.model_json)
+    ]
+    for i, choice in enumerate(choices):
+        if i:
+            parts.append(b",")
+        logprobs = (
+            completion_logprobs(choice.raw_pieces(pool), req.logprobs, 0)
+            if req.logprobs is not None
+            else b"null"
+        )
+        parts.append(
+            b'{"text":"%s%s","index":%d,"logprobs":%s,"finish_reason":"%s"}'
+            % (_echo(req, i), choice.escaped(pool), i, logprobs, choice.finish_reason.encode())
+        )
+    parts.append(
+        b'],"usage":%s,"system_fingerprint":"%s"}'
+        % (
+            completion_usage(req.gen.prompt_tokens, sum(c.tokens for c in choices)),
+            meta.fingerprint.encode(),
+        )
+    )
+    return b"".join(parts)
+
+
+def stream(
+    meta: Meta,
+    req: CompletionRequest,
+    choices: list[Choice],
+    pool: TextPool,
+    groups: list[list[int]],
+) -> list[bytes]:
+    gen = req.gen
+    opening = b'data: {"id":"%s","object":"text_completion","created":%d,"choices":[' % (
+        meta.id.encode(),
+        meta.created,
+    )
+    closing = b'],"model":%s,"system_fingerprint":"%s"%s}\n\n' % (
+        meta.model_json,
+        meta.fingerprint.encode(),
+        b',"usage":null' if gen.include_usage else b"",
+    )
+    per_choice: list[list[bytes]] = []
+    for i, choice in enumerate(choices):
+        texts = group(choice.escaped_pieces(pool), groups[i])
+        if req.logprobs is not None:
+            logprobs = [
+                completion_logprobs(run, req.logprobs, 0)
+                for run in chunks(choice.raw_pieces(pool), groups[i])
+            ]
+        else:
+            logprobs = [b"null"] * len(texts)
+        echo = _echo(req, i)
+        steps = [
+            opening
+            + b'{"text":"%s%s","index":%d,"logprobs":%s,"finish_reason":null}'
+            % (echo if k == 0 else b"", text, i, lp)
+            + closing
+            for k, (text, lp) in enumerate(zip(texts, logprobs))
+        ]
+        finish = (
+            opening
+            + b'{"text":"%s","index":%d,"logprobs":null,"finish_reason":"%s"}'
+            % (b"" if steps else echo, i, choice.finish_reason.encode())
+            + closing
+        )
+        if steps:
+            steps[-1] += finish
+        else:
+            steps = [finish]
+        per_choice.append(steps)
+    tail = b""
+    if gen.include_usage:
+        tail = b'%s],"model":%s,"system_fingerprint":"%s","usage":%s}\n\n' % (
+            opening,
+            meta.model_json,
+            meta.fingerprint.encode(),
+            completion_usage(gen.prompt_tokens, sum(c.tokens for c in choices)),
+        )
+    return sse.interleave(per_choice, b"", tail + sse.DONE)
