@@ -122,7 +122,9 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
         if not reply.first_delay and not reply.event_delay:
             # No pacing: every event is due now, so all of them go out in one write.
             body = b"".join(reply.frames)
-            return HTTPResponse(body, headers=reply_headers(rid, started), content_type=EVENT_STREAM)
+            return HTTPResponse(
+                body, headers=reply_headers(rid, started), content_type=EVENT_STREAM
+            )
         await paced(request, reply, reply_headers(rid, started))
         return None
 

@@ -33,7 +33,7 @@ ENV = "MOCK_OPENAI_"
 try:  # typer >= 0.24 carries its own copy of click
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover - older typer on click
-    from click import UsageError
+    from click import UsageError  # type: ignore[assignment]
 
 
 def _version(value: bool) -> None:
@@ -55,7 +55,9 @@ def root(version: VersionOption = False) -> None:
 
 @app.command()
 def serve(
-    port: Annotated[int, typer.Option("-p", "--port", envvar=ENV + "PORT", help="TCP port.")] = 3000,
+    port: Annotated[
+        int, typer.Option("-p", "--port", envvar=ENV + "PORT", help="TCP port.")
+    ] = 3000,
     host: Annotated[str, typer.Option(envvar=ENV + "HOST", help="Address to bind.")] = "127.0.0.1",
     pregen_count: Annotated[
         int,
@@ -91,7 +93,9 @@ def serve(
         Optional[Path],  # noqa: UP045
         typer.Option(envvar=ENV + "CORPUS", help="Corpus file to serve (default: generated)."),
     ] = None,
-    seed: Annotated[int, typer.Option(envvar=ENV + "SEED", help="Seed for articles and draws.")] = 0,
+    seed: Annotated[
+        int, typer.Option(envvar=ENV + "SEED", help="Seed for articles and draws.")
+    ] = 0,
     model: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
@@ -167,7 +171,8 @@ def corpus_build(
     corpus = build(count, seed)
     io.write(out, corpus)
     a = corpus.articles
-    print(f"wrote {out}: {a.article_count} articles, {a.piece_count} tokens, {out.stat().st_size} bytes")
+    size = out.stat().st_size
+    print(f"wrote {out}: {a.article_count} articles, {a.piece_count} tokens, {size} bytes")
 
 
 @corpus_app.command("inspect")

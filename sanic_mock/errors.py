@@ -4,7 +4,8 @@ Every error a client can cause is an `OpenAIError` carrying the HTTP status and 
 the official error object; `render()` is the only place that turns one into bytes:
 `{"error": {"message", "type", "param", "code"}}`.
 
-- `InvalidRequest` (400, `invalid_request_error`): malformed JSON, missing/mistyped/out-of-range fields.
+- `InvalidRequest` (400, `invalid_request_error`): malformed JSON, missing, mistyped or
+  out-of-range fields.
 - `AuthenticationError` (401): missing or wrong API key when `--api-key` is set.
 - `NotFound` (404): unknown route or model.
 - `MethodNotAllowed` (405), `PayloadTooLarge` (413).

@@ -66,7 +66,9 @@ class Sampler:
         return out
 
 
-def draw_lengths(rng: np.random.Generator, mean: float, stddev: float, size: int) -> NDArray[np.int64]:
+def draw_lengths(
+    rng: np.random.Generator, mean: float, stddev: float, size: int
+) -> NDArray[np.int64]:
     lengths = rng.normal(mean, stddev, size=size) if stddev > 0 else np.full(size, mean)
     return np.maximum(1, np.rint(lengths)).astype(np.int64)
 

@@ -96,7 +96,11 @@ class Settings:
     @property
     def first_delay_s(self) -> float:
         """Seconds before the first streamed event (the simulated time to first token)."""
-        ms = self.response_delay_ms if self.first_token_delay_ms is None else self.first_token_delay_ms
+        ms = (
+            self.response_delay_ms
+            if self.first_token_delay_ms is None
+            else self.first_token_delay_ms
+        )
         return ms / 1000.0
 
     @property

@@ -12,7 +12,9 @@ from pathlib import Path
 from sanic_mock.settings import SettingsError
 
 
-def server_context(cert: Path, key: Path, alpn: tuple[str, ...] = ("h2", "http/1.1")) -> ssl.SSLContext:
+def server_context(
+    cert: Path, key: Path, alpn: tuple[str, ...] = ("h2", "http/1.1")
+) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     for path, name in ((cert, "--tls-cert"), (key, "--tls-key")):
@@ -25,8 +27,10 @@ def server_context(cert: Path, key: Path, alpn: tuple[str, ...] = ("h2", "http/1
     try:
         ctx.load_cert_chain(str(cert), str(key))
     except ssl.SSLError as exc:
-        reason = "the key does not match the certificate" if "KEY_VALUES_MISMATCH" in str(exc) else (
-            exc.reason or str(exc)
+        reason = (
+            "the key does not match the certificate"
+            if "KEY_VALUES_MISMATCH" in str(exc)
+            else (exc.reason or str(exc))
         )
         raise SettingsError(f"--tls-cert/--tls-key: {reason}") from None
     ctx.set_alpn_protocols(list(alpn))

@@ -4,7 +4,8 @@ A corpus file is one msgpack map (see `corpus/README.md` at the repository root)
 
     {"format": "mock-openai-corpus", "version": 1, "kind": "articles",
      "generator": {...what built it...},
-     "articles": {"text": <bin utf-8>, "piece_ends": <bin uint32 LE>, "article_ends": <bin uint32 LE>}}
+     "articles": {"text": <bin utf-8>,
+                  "piece_ends": <bin uint32 LE>, "article_ends": <bin uint32 LE>}}
 
 `text` is every article concatenated; `piece_ends[i]` is the byte offset where token piece `i`
 ends; `article_ends[j]` is the piece index where article `j` ends. Storing one blob and two offset

@@ -75,7 +75,11 @@ def loads(data: bytes) -> Corpus:
     articles = doc.get("articles")
     generator = doc.get("generator", {})
     kind = doc.get("kind")
-    if not isinstance(articles, dict) or not isinstance(generator, dict) or not isinstance(kind, str):
+    if (
+        not isinstance(articles, dict)
+        or not isinstance(generator, dict)
+        or not isinstance(kind, str)
+    ):
         raise CorpusError("corpus header is incomplete (kind, generator, articles)")
     text = articles.get("text")
     if not isinstance(text, bytes):

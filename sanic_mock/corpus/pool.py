@@ -58,7 +58,7 @@ class TextPool:
         out: list[bytes] = []
         for a, b in self._spans(start, count):
             edges = bounds[a : b + 1].tolist()
-            out.extend([blob[x:y] for x, y in zip(edges, edges[1:])])
+            out.extend([blob[x:y] for x, y in zip(edges, edges[1:], strict=False)])
         return out
 
     def raw_text(self, start: int, count: int) -> bytes:

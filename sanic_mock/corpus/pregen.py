@@ -50,14 +50,14 @@ Documentation|Evaluating Language Models""".replace("\n", " ").split("|")
 _CODE = (
     '```python\ndef greet(name: str) -> str:\n    return f"Hello, {name}!\\n"\n\n'
     'print(greet("world"))\n```',
-    '```javascript\nconst total = items.reduce((sum, x) => sum + x.price, 0);\n'
-    'console.log(`Total: ${total}`);\n```',
+    "```javascript\nconst total = items.reduce((sum, x) => sum + x.price, 0);\n"
+    "console.log(`Total: ${total}`);\n```",
     '```bash\ncurl -s http://127.0.0.1:3000/v1/models | jq ".data[].id"\n```',
     '```json\n{"model": "gpt-4o-mini", "stream": true, "max_tokens": 64}\n```',
     '```python\nimport re\n\npattern = re.compile(r"\\d+\\.\\d+")\n'
     'print(pattern.findall("v1.2 and v3.4"))\n```',
-    '```sql\nSELECT id, name FROM users WHERE created_at > \'2024-01-01\' ORDER BY id;\n```',
-    '```rust\nfn main() {\n    let v: Vec<u32> = (1..=5).collect();\n'
+    "```sql\nSELECT id, name FROM users WHERE created_at > '2024-01-01' ORDER BY id;\n```",
+    "```rust\nfn main() {\n    let v: Vec<u32> = (1..=5).collect();\n"
     '    println!("{:?}", v);\n}\n```',
 )
 
@@ -100,7 +100,8 @@ def generate(count: int, seed: int) -> Articles:
     # that one integer draw picks a word.
     weights = 1.0 / np.arange(1, nw + 1) ** 0.9
     weights[len(_COMMON) :] *= 0.5
-    word_table = np.repeat(np.arange(nw), np.maximum(1, np.round(weights / weights.sum() * 8192)).astype(np.int64)
+    word_table = np.repeat(
+        np.arange(nw), np.maximum(1, np.round(weights / weights.sum() * 8192)).astype(np.int64)
     )
     caps = [w[:1].upper() + w[1:] for w in words]
     # Word variants, laid out so that unit = base + word: " w", " w,", " **w**", " `w`".
@@ -128,11 +129,11 @@ def generate(count: int, seed: int) -> Articles:
     all_bodies = (spaced + all_variants * nw + all_words).tolist()
     all_u = rng.random((count, _DECISIONS)).tolist()
     targets = rng.integers(250, 550, size=count).tolist()
-    for body, u, target in zip(all_bodies, all_u, targets):
+    for body, u, target in zip(all_bodies, all_u, targets, strict=True):
         start = len(out)
         pos = 0
 
-        def sentence(at_line_start: bool) -> None:
+        def sentence(at_line_start: bool, body: list[int] = body, u: list[float] = u) -> None:
             nonlocal pos
             n = 5 + int(u[pos % _DECISIONS] * 14)
             if pos + n > _BATCH:

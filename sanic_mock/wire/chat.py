@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.generation import Choice
 from sanic_mock.wire import sse
-from sanic_mock.wire.sse import chunks, group
 from sanic_mock.wire.logprobs import chat_logprobs
 from sanic_mock.wire.requests import ChatRequest
+from sanic_mock.wire.sse import chunks, group
 from sanic_mock.wire.usage import chat_usage
 
 
@@ -81,9 +81,9 @@ def stream(
     for i, choice in enumerate(choices):
         opening = common + b'{"index":%d,' % i
         head += (
-            opening
-            + b'"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,'
-            b'"finish_reason":null}]%s%s}\n\n' % (usage_null, sse.obfuscation_field(0) if obf else b"")
+            opening + b'"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,'
+            b'"finish_reason":null}]%s%s}\n\n'
+            % (usage_null, sse.obfuscation_field(0) if obf else b"")
         )
         content = opening + b'"delta":{"content":"'
         pieces = choice.escaped_pieces(pool)
@@ -99,7 +99,7 @@ def stream(
                     usage_null,
                     sse.obfuscation_field(len(text)) if obf else b"",
                 )
-                for text, r in zip(events, raw)
+                for text, r in zip(events, raw, strict=True)
             ]
         else:
             steps = [content + text + content_tails[len(text) & 15] for text in events]
@@ -121,5 +121,3 @@ def stream(
             sse.obfuscation_field(15) if obf else b"",
         )
     return sse.interleave(per_choice, head, tail + sse.DONE)
-
-

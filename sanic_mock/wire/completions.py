@@ -82,7 +82,7 @@ def stream(
             + b'{"text":"%s%s","index":%d,"logprobs":%s,"finish_reason":null}'
             % (echo if k == 0 else b"", text, i, lp)
             + closing
-            for k, (text, lp) in enumerate(zip(texts, logprobs))
+            for k, (text, lp) in enumerate(zip(texts, logprobs, strict=True))
         ]
         finish = (
             opening

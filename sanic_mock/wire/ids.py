@@ -18,7 +18,9 @@ _COUNTER_DIGITS = 8
 class IdSource:
     def __init__(self, stem: str | None = None) -> None:
         self._stem = stem or "".join(secrets.choice(_ALPHABET) for _ in range(29 - _COUNTER_DIGITS))
-        self._req_stem = secrets.token_hex(8) if stem is None else stem.encode().hex()[:16].ljust(16, "0")
+        self._req_stem = (
+            secrets.token_hex(8) if stem is None else stem.encode().hex()[:16].ljust(16, "0")
+        )
         self._count = itertools.count(1)
 
     def _tail(self) -> str:

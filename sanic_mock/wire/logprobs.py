@@ -13,8 +13,28 @@ from typing import Any
 
 import orjson
 
-_ALTERNATIVES = (" the", " a", ",", ".", " and", " of", " to", " in", " is", " that",
-                 " for", " it", " with", " as", " on", " be", " this", " are", " or", " by")
+_ALTERNATIVES = (
+    " the",
+    " a",
+    ",",
+    ".",
+    " and",
+    " of",
+    " to",
+    " in",
+    " is",
+    " that",
+    " for",
+    " it",
+    " with",
+    " as",
+    " on",
+    " be",
+    " this",
+    " are",
+    " or",
+    " by",
+)
 
 
 def logprob(token: str) -> float:

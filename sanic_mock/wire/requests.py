@@ -83,7 +83,9 @@ def _bool(doc: dict[str, Any], name: str) -> bool | None:
     return value
 
 
-def _int(doc: dict[str, Any], name: str, lo: int | None = None, hi: int | None = None) -> int | None:
+def _int(
+    doc: dict[str, Any], name: str, lo: int | None = None, hi: int | None = None
+) -> int | None:
     value = doc.get(name)
     if value is None:
         return None
@@ -155,7 +157,9 @@ class Generation:
     prompt_tokens: int
 
 
-def _generation(doc: dict[str, Any], prompt_tokens: int, limit_names: tuple[str, ...]) -> Generation:
+def _generation(
+    doc: dict[str, Any], prompt_tokens: int, limit_names: tuple[str, ...]
+) -> Generation:
     model = _string(doc, "model", required=True)
     assert model is not None
     n = _int(doc, "n", 1, 128)
@@ -239,7 +243,9 @@ def _message_chars(index: int, message: Any) -> int:
         total = 0
         for part in content:
             if not isinstance(part, dict) or not isinstance(part.get("type"), str):
-                raise _invalid_type(f"{name}.content", "a string or an array of content parts", part)
+                raise _invalid_type(
+                    f"{name}.content", "a string or an array of content parts", part
+                )
             text = part.get("text")
             total += len(text) if isinstance(text, str) else 340 * 4  # a non-text part: ~340 tokens
         return total
@@ -294,12 +300,16 @@ def _prompts(value: Any) -> list[str | list[int]]:
         if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return [value]
         if all(
-            isinstance(v, list) and v and all(isinstance(t, int) and not isinstance(t, bool) for t in v)
+            isinstance(v, list)
+            and v
+            and all(isinstance(t, int) and not isinstance(t, bool) for t in v)
             for v in value
         ):
             return list(value)
     raise _invalid_type(
-        "prompt", "a string, an array of strings, an array of tokens or an array of token arrays", value
+        "prompt",
+        "a string, an array of strings, an array of tokens or an array of token arrays",
+        value,
     )
 
 
@@ -342,13 +352,21 @@ def parse_embedding(body: bytes) -> EmbeddingRequest:
         inputs = [value]
     elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         inputs = list(value)
-    elif isinstance(value, list) and value and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+    elif (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
         inputs = [tuple(value)]
-    elif isinstance(value, list) and value and all(
-        isinstance(v, list) and v and all(isinstance(t, int) and not isinstance(t, bool) for t in v)
-        for v in value
+    elif (
+        isinstance(value, list)
+        and value
+        and all(
+            isinstance(v, list)
+            and v
+            and all(isinstance(t, int) and not isinstance(t, bool) for t in v)
+            for v in value
+        )
     ):
         inputs = [tuple(v) for v in value]
     elif isinstance(value, list) and not value:
@@ -360,7 +378,8 @@ def parse_embedding(body: bytes) -> EmbeddingRequest:
         )
     else:
         raise _invalid_type(
-            "input", "a string, an array of strings, an array of tokens or an array of token arrays",
+            "input",
+            "a string, an array of strings, an array of tokens or an array of token arrays",
             value,
         )
     if len(inputs) > MAX_EMBEDDING_INPUTS:
