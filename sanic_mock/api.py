@@ -36,6 +36,9 @@ class Reply:
     frames: list[bytes] | None = None
     first_delay: float = 0.0
     event_delay: float = 0.0
+    # Replay of recorded timing: frame k is due `offsets[k]` seconds after the request (uneven
+    # gaps); when set it replaces first_delay/event_delay.
+    offsets: tuple[float, ...] | None = None
 
 
 class MockAPI:

@@ -16,8 +16,7 @@ from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse
 
-from sanic_mock.api import EVENT_STREAM, JSON, MockAPI, Reply
-from sanic_mock.corpus.loading import load_pool
+from sanic_mock.api import EVENT_STREAM, JSON, Reply
 from sanic_mock.errors import (
     AuthenticationError,
     InvalidRequest,
@@ -27,6 +26,7 @@ from sanic_mock.errors import (
     PayloadTooLarge,
     ServerError,
 )
+from sanic_mock.replay import api_for
 from sanic_mock.settings import Settings
 from sanic_mock.wire.ids import IdSource
 
@@ -84,11 +84,15 @@ def reply_headers(request_id: str, started: float) -> dict[str, str]:
 
 
 def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
+    if settings.upstream is not None:  # `record`, `serve --on-miss proxy`: the recording proxy
+        from sanic_mock.record import create_record_app
+
+        return create_record_app(settings, name)
     app: Sanic[Any, Any] = Sanic(name, env_prefix=None, error_handler=OpenAIErrorHandler())
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.config.KEEP_ALIVE_TIMEOUT = 120
     app.config.NOISY_EXCEPTIONS = False
-    api = MockAPI(settings, load_pool(settings))
+    api = api_for(settings)
     limit = settings.max_body_bytes
     expected_auth = None if settings.api_key is None else f"Bearer {settings.api_key}"
 
@@ -119,7 +123,7 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
             if reply.first_delay:
                 await asyncio.sleep(reply.first_delay)
             return HTTPResponse(reply.body, headers=reply_headers(rid, started), content_type=JSON)
-        if not reply.first_delay and not reply.event_delay:
+        if not reply.first_delay and not reply.event_delay and reply.offsets is None:
             # No pacing: every event is due now, so all of them go out in one write.
             body = b"".join(reply.frames)
             return HTTPResponse(
@@ -171,10 +175,13 @@ async def paced(request: Request, reply: Reply, headers: dict[str, str]) -> None
     """
     assert reply.frames is not None
     loop = asyncio.get_running_loop()
-    due = loop.time() + reply.first_delay
+    start = loop.time()
+    due = start + reply.first_delay
     response = None
     try:
-        for frame in reply.frames:
+        for k, frame in enumerate(reply.frames):
+            if reply.offsets is not None:
+                due = start + reply.offsets[k]
             wait = due - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)

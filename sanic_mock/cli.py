@@ -7,15 +7,20 @@ environment, which beats the default. Bad values exit with code 2 and a one-line
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from sanic_mock import __version__
 from sanic_mock.corpus.format import CorpusError
 from sanic_mock.settings import DEFAULT_MODELS, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sanic_mock.corpus.exchanges import Exchange
+    from sanic_mock.corpus.format import Corpus
 
 app = typer.Typer(
     name="mock-openai",
@@ -46,6 +51,26 @@ VersionOption = Annotated[
     bool,
     typer.Option("-V", "--version", callback=_version, is_eager=True, help="Print the version."),
 ]
+UpstreamKeyEnvOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        help="Name of an environment variable holding the upstream API key (sent as "
+        "'Authorization: Bearer', replacing the client's).",
+    ),
+]
+AllowSecretsOption = Annotated[
+    bool,
+    typer.Option(help="Write or load recorded exchanges even if they hold key-like strings."),
+]
+
+
+def _upstream_key(variable: str | None) -> str | None:
+    if variable is None:
+        return None
+    key = os.environ.get(variable)
+    if not key:
+        raise SettingsError(f"--upstream-key-env {variable}: the variable is not set")
+    return key
 
 
 @app.callback()
@@ -120,6 +145,42 @@ def serve(
         Optional[Path],  # noqa: UP045
         typer.Option(envvar=ENV + "TLS_KEY", help="PEM private key (with --tls-cert)."),
     ] = None,
+    replay: Annotated[
+        str,
+        typer.Option(
+            envvar=ENV + "REPLAY",
+            help="Recorded corpus: 'match' requests to recorded ones, or 'sample' any answer.",
+        ),
+    ] = "match",
+    on_miss: Annotated[
+        str,
+        typer.Option(
+            envvar=ENV + "ON_MISS",
+            help="Recorded corpus, unmatched request: sample | error | proxy (with --upstream).",
+        ),
+    ] = "sample",
+    replay_timing: Annotated[
+        str,
+        typer.Option(
+            envvar=ENV + "REPLAY_TIMING",
+            help="Recorded corpus: none | recorded | scaled:F (recorded gaps times F).",
+        ),
+    ] = "none",
+    match_ignore: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--match-ignore",
+            envvar=ENV + "MATCH_IGNORE",
+            help="Request field left out of matching, besides stream, user, metadata... "
+            "(repeatable).",
+        ),
+    ] = None,
+    upstream: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(envvar=ENV + "UPSTREAM", help="Upstream base URL for --on-miss proxy."),
+    ] = None,
+    upstream_key_env: UpstreamKeyEnvOption = None,
+    allow_secrets: AllowSecretsOption = False,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", envvar=ENV + "VERBOSE", help="Log every request.")
     ] = False,
@@ -145,6 +206,13 @@ def serve(
         tls_cert=tls_cert,
         tls_key=tls_key,
         verbose=verbose,
+        replay=replay,
+        on_miss=on_miss,
+        replay_timing=replay_timing,
+        match_ignore=tuple(match_ignore or ()),
+        upstream=upstream,
+        upstream_key=_upstream_key(upstream_key_env),
+        allow_secrets=allow_secrets,
     )
     from sanic_mock.corpus.loading import load_corpus
 
@@ -170,7 +238,7 @@ def corpus_build(
         raise SettingsError(f"--seed must be >= 0, got {seed}")
     corpus = build(count, seed)
     io.write(out, corpus)
-    a = corpus.articles
+    a = corpus.require_articles()
     size = out.stat().st_size
     print(f"wrote {out}: {a.article_count} articles, {a.piece_count} tokens, {size} bytes")
 
@@ -183,7 +251,10 @@ def corpus_inspect(path: Annotated[Path, typer.Argument(help="Corpus file.")]) -
     from sanic_mock.corpus import io
     from sanic_mock.corpus.format import FORMAT_NAME, FORMAT_VERSION
 
-    corpus = io.read(path)
+    corpus = io.read(path, allow_secrets=True)
+    if corpus.articles is None:
+        _inspect_recorded(path, corpus)
+        return
     a = corpus.articles
     per_article = np.diff(np.concatenate(([0], a.article_ends.astype(np.int64))))
     print(f"file:        {path} ({path.stat().st_size} bytes)")
@@ -201,6 +272,156 @@ def corpus_inspect(path: Annotated[Path, typer.Argument(help="Corpus file.")]) -
     print("first article begins:")
     for line in a.article_text(0)[:300].splitlines():
         print(f"  | {line}")
+
+
+def _inspect_recorded(path: Path, corpus: Corpus) -> None:
+    from sanic_mock.corpus.format import FORMAT_NAME, FORMAT_VERSION
+    from sanic_mock.corpus.review import listing
+
+    streams = sum(e.streamed for e in corpus.exchanges)
+    print(f"file:        {path} ({path.stat().st_size} bytes)")
+    print(f"format:      {FORMAT_NAME} v{FORMAT_VERSION}")
+    print(f"kind:        {corpus.kind}")
+    for key, value in sorted(corpus.generator.items()):
+        print(f"generator:   {key} = {value}")
+    print(f"exchanges:   {len(corpus.exchanges)} ({streams} streamed)")
+    for line in listing(corpus):
+        print(line)
+
+
+@app.command()
+def record(
+    upstream: Annotated[
+        str,
+        typer.Option(
+            envvar=ENV + "UPSTREAM",
+            help="Upstream base URL as an SDK takes it, e.g. https://api.openai.com/v1.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Corpus file to write.")],
+    port: Annotated[int, typer.Option("-p", "--port", help="TCP port of the proxy.")] = 3000,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    append: Annotated[
+        bool, typer.Option(help="Add to the exchanges already in --out instead of replacing.")
+    ] = False,
+    requests: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Batch mode: send the requests of this JSONL file, no proxy."),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Batch mode: requests in flight at once.")] = 4,
+    upstream_key_env: UpstreamKeyEnvOption = None,
+    allow_secrets: AllowSecretsOption = False,
+    max_body_bytes: Annotated[int, typer.Option(help="Largest request body (413 above).")] = (
+        16 << 20
+    ),
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log every request.")] = False,
+) -> None:
+    """Record real traffic: a reverse proxy to --upstream that writes every exchange to --out."""
+    settings = Settings(
+        host=host,
+        port=port,
+        upstream=upstream,
+        upstream_key=_upstream_key(upstream_key_env),
+        record_out=out,
+        record_append=append,
+        allow_secrets=allow_secrets,
+        max_body_bytes=max_body_bytes,
+        verbose=verbose,
+    )
+    if not out.parent.is_dir():
+        raise SettingsError(f"--out {out}: no such folder {out.parent}")
+    if requests is not None:
+        from sanic_mock.record import run_batch
+
+        if concurrency < 1:
+            raise SettingsError(f"--concurrency must be at least 1, got {concurrency}")
+        if not requests.is_file():
+            raise SettingsError(f"--requests {requests}: no such file")
+        count, failed = run_batch(
+            upstream, settings.upstream_key, requests, out, append, allow_secrets, concurrency
+        )
+        print(f"wrote {out}: {count} exchanges ({failed} failed)")
+        return
+    from sanic_mock import run_sanic
+
+    run_sanic.serve(settings)
+
+
+def _write_recorded(out: Path, exchanges: list[Exchange], tool: str, allow: bool) -> None:
+    from sanic_mock.corpus import io
+    from sanic_mock.corpus.format import Corpus
+
+    if not exchanges:
+        raise CorpusError("no exchanges to write")
+    corpus = Corpus(kind="recorded", generator={"tool": tool}, exchanges=tuple(exchanges))
+    io.write(out, corpus, allow_secrets=allow)
+    print(f"wrote {out}: {len(corpus.exchanges)} exchanges, {out.stat().st_size} bytes")
+
+
+@corpus_app.command("import")
+def corpus_import(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="VCR/pytest-recording cassettes (.yaml/.yml/.json) or JSONL files."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Recorded corpus to write.")],
+    allow_secrets: AllowSecretsOption = False,
+) -> None:
+    """Make a recorded corpus from cassettes or JSONL exchanges (also a recorder's journal)."""
+    from sanic_mock.corpus.importers import import_file
+
+    exchanges = [e for source in sources for e in import_file(source)]
+    _write_recorded(out, exchanges, "mock-openai corpus import", allow_secrets)
+
+
+@corpus_app.command("merge")
+def corpus_merge(
+    sources: Annotated[list[Path], typer.Argument(help="Recorded corpora.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Recorded corpus to write.")],
+    allow_secrets: AllowSecretsOption = False,
+) -> None:
+    """Merge recorded corpora into one (exact duplicates kept once)."""
+    from sanic_mock.corpus import io
+    from sanic_mock.corpus.exchanges import canonical_json, to_doc
+
+    seen: set[bytes] = set()
+    exchanges = []
+    for source in sources:
+        for ex in io.read(source, allow_secrets=allow_secrets).exchanges:
+            key = canonical_json(to_doc(ex))
+            if key not in seen:
+                seen.add(key)
+                exchanges.append(ex)
+    _write_recorded(out, exchanges, "mock-openai corpus merge", allow_secrets)
+
+
+@corpus_app.command("verify")
+def corpus_verify(path: Annotated[Path, typer.Argument(help="Corpus file.")]) -> None:
+    """Check a corpus: format, the shape of every recorded answer, and the secret scan."""
+    from sanic_mock.corpus import io
+    from sanic_mock.corpus.review import check
+
+    corpus = io.read(path, allow_secrets=True)
+    found = check(corpus) if corpus.articles is None else []
+    for line in found:
+        print(line)
+    count = len(corpus.exchanges) if corpus.articles is None else corpus.articles.article_count
+    if found:
+        print(f"{path}: {len(found)} problem(s)", file=sys.stderr)
+        sys.exit(1)
+    print(f"{path}: ok ({corpus.kind}, {count} {'exchanges' if corpus.exchanges else 'articles'})")
+
+
+@corpus_app.command("show")
+def corpus_show(path: Annotated[Path, typer.Argument(help="Recorded corpus file.")]) -> None:
+    """Print a recorded corpus as indented JSON (sorted keys, file order) for review and diffs."""
+    from sanic_mock.corpus import io
+    from sanic_mock.corpus.review import show
+
+    corpus = io.read(path, allow_secrets=True)
+    if corpus.articles is not None:
+        raise CorpusError(f"{path}: an articles corpus; `corpus inspect` describes it")
+    sys.stdout.buffer.write(show(corpus))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -47,6 +47,16 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     verbose: bool = False
+    # Recorded corpora (replay) and the recording proxy (`record`, `serve --on-miss proxy`).
+    replay: str = "match"  # match | sample
+    on_miss: str = "sample"  # sample | error | proxy
+    replay_timing: str = "none"  # none | recorded | scaled:F
+    match_ignore: tuple[str, ...] = ()  # request fields left out of the match key (extra)
+    upstream: str | None = None  # base URL of the upstream API (record; --on-miss proxy)
+    upstream_key: str | None = None  # sent as the upstream's bearer key instead of the client's
+    record_out: Path | None = None  # `record --out`; None: record into --corpus
+    record_append: bool = False
+    allow_secrets: bool = False
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -84,6 +94,7 @@ class Settings:
                 + ")",
             ),
         ]
+        checks += self._replay_checks()
         for ok, message in checks:
             if not ok:
                 raise SettingsError(message)
@@ -92,6 +103,55 @@ class Settings:
                 raise SettingsError(f"{name} {path}: no such file")
         if self.corpus is not None and not self.corpus.is_file():
             raise SettingsError(f"--corpus {self.corpus}: no such file")
+
+    def _replay_checks(self) -> list[tuple[bool, str]]:
+        timing = self.replay_timing
+        scale = timing.removeprefix("scaled:")
+        scaled_ok = scale.replace(".", "", 1).isdigit() and float(scale) > 0
+        up = self.upstream
+        return [
+            (
+                self.replay in ("match", "sample"),
+                f"--replay must be match or sample, got {self.replay!r}",
+            ),
+            (
+                self.on_miss in ("sample", "error", "proxy"),
+                f"--on-miss must be sample, error or proxy, got {self.on_miss!r}",
+            ),
+            (
+                timing in ("none", "recorded") or (timing.startswith("scaled:") and scaled_ok),
+                f"--replay-timing must be none, recorded or scaled:F (F > 0), got {timing!r}",
+            ),
+            (
+                up is None or up.startswith(("http://", "https://")),
+                f"--upstream must be an http:// or https:// URL, got {up!r}",
+            ),
+            (
+                self.on_miss != "proxy" or up is not None,
+                "--on-miss proxy needs --upstream URL",
+            ),
+            (
+                up is None or self.record_out is not None or self.on_miss == "proxy",
+                "--upstream is used by `record` and by --on-miss proxy only",
+            ),
+            (
+                up is None or self.workers == 1,
+                "recording runs in one worker process (drop --workers)",
+            ),
+            (
+                self.on_miss != "proxy" or self.corpus is not None,
+                "--on-miss proxy needs --corpus FILE (the recorded corpus it adds to)",
+            ),
+        ]
+
+    @property
+    def replay_scale(self) -> float | None:
+        """Factor on recorded times (`--replay-timing`); None: send at once."""
+        if self.replay_timing == "none":
+            return None
+        if self.replay_timing == "recorded":
+            return 1.0
+        return float(self.replay_timing.removeprefix("scaled:"))
 
     @property
     def first_delay_s(self) -> float:

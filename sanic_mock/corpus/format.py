@@ -1,4 +1,4 @@
-"""Corpus format v1: what a corpus holds, checked on construction.
+"""Corpus format: what a corpus holds, checked on construction.
 
 A corpus file is one msgpack map (see `corpus/README.md` at the repository root):
 
@@ -11,6 +11,9 @@ A corpus file is one msgpack map (see `corpus/README.md` at the repository root)
 ends; `article_ends[j]` is the piece index where article `j` ends. Storing one blob and two offset
 arrays (not lists of strings) makes a 4096-article corpus load in milliseconds.
 
+A recorded corpus (kind "recorded", since version 2) holds `"exchanges"`, a list of recorded
+request/answer maps (see `corpus/exchanges.py`), instead of `"articles"`.
+
 `FORMAT_VERSION` is bumped on every change; older files go through `MIGRATIONS`, newer ones are
 refused with "please upgrade".
 """
@@ -19,19 +22,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+if TYPE_CHECKING:
+    from sanic_mock.corpus.exchanges import Exchange
+
 FORMAT_NAME = "mock-openai-corpus"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KINDS = ("articles", "recorded")
 
 U32 = npt.NDArray[np.uint32]
 
+
+def migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
+    """v2 added the "recorded" kind and stores piece lengths (uint8) instead of piece end
+    offsets (uint32); a v1 file is an articles corpus whose offsets become lengths."""
+    articles = doc.get("articles")
+    if isinstance(articles, dict) and "piece_ends" in articles:
+        ends = articles["piece_ends"]
+        if not isinstance(ends, bytes) or len(ends) % 4:
+            raise CorpusError("articles.piece_ends: expected a uint32 array")
+        lengths = np.diff(np.frombuffer(ends, dtype="<u4").astype(np.int64), prepend=0)
+        if len(lengths) and (lengths.min() < 0 or lengths.max() > 255):
+            raise CorpusError("articles.piece_ends: offsets out of order")
+        articles = {k: v for k, v in articles.items() if k != "piece_ends"}
+        articles["piece_lengths"] = lengths.astype(np.uint8).tobytes()
+        doc = {**doc, "articles": articles}
+    return {**doc, "version": 2}
+
+
 # version N -> function turning a version-N document into a version-N+1 document.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: migrate_1_to_2}
 
 
 class CorpusError(Exception):
@@ -84,8 +108,23 @@ class Articles:
 class Corpus:
     kind: str
     generator: dict[str, Any] = field(hash=False)
-    articles: Articles
+    articles: Articles | None = None  # kind "articles"
+    exchanges: tuple[Exchange, ...] = ()  # kind "recorded", in file order
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise CorpusError(f"unknown corpus kind {self.kind!r} (expected one of {KINDS})")
+        if (self.kind == "articles") != (self.articles is not None):
+            raise CorpusError(f"only an articles corpus holds articles (kind {self.kind!r})")
+        if self.kind == "recorded" and not self.exchanges:
+            raise CorpusError("recorded corpus holds no exchanges")
+        if self.exchanges:  # always in file order, so exchange numbers mean one thing
+            from sanic_mock.corpus.exchanges import ordered
+
+            object.__setattr__(self, "exchanges", ordered(self.exchanges))
+
+    def require_articles(self) -> Articles:
+        """The articles of an articles corpus; a recorded corpus has none."""
+        if self.articles is None:
+            raise CorpusError(f"corpus kind {self.kind!r} holds no articles")
+        return self.articles

@@ -14,6 +14,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from sanic_mock.corpus.exchanges import from_doc, to_doc
 from sanic_mock.corpus.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -22,6 +23,7 @@ from sanic_mock.corpus.format import (
     Corpus,
     CorpusError,
 )
+from sanic_mock.corpus.scrub import refuse_secrets
 
 
 def _sorted(value: Any) -> Any:
@@ -33,6 +35,8 @@ def _sorted(value: Any) -> Any:
 
 
 def dumps(corpus: Corpus) -> bytes:
+    if corpus.articles is None:
+        return msgpack.packb(_sorted(_recorded_doc(corpus)), use_bin_type=True)
     a = corpus.articles
     doc = {
         "format": FORMAT_NAME,
@@ -72,6 +76,8 @@ def loads(data: bytes) -> Corpus:
     while version < FORMAT_VERSION:
         doc = MIGRATIONS[version](doc)
         version += 1
+    if doc.get("kind") == "recorded":
+        return _load_recorded(doc)
     articles = doc.get("articles")
     generator = doc.get("generator", {})
     kind = doc.get("kind")
@@ -95,19 +101,51 @@ def loads(data: bytes) -> Corpus:
     )
 
 
-def read(path: Path) -> Corpus:
+def _recorded_doc(corpus: Corpus) -> dict[str, Any]:
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "kind": corpus.kind,
+        "generator": corpus.generator,
+        "exchanges": [to_doc(e) for e in corpus.exchanges],
+    }
+
+
+def _load_recorded(doc: dict[str, Any]) -> Corpus:
+    generator = doc.get("generator", {})
+    items = doc.get("exchanges")
+    if not isinstance(generator, dict) or not isinstance(items, list):
+        raise CorpusError("corpus header is incomplete (kind, generator, exchanges)")
+    exchanges = []
+    for i, item in enumerate(items):
+        try:
+            exchanges.append(from_doc(item))
+        except CorpusError as exc:
+            raise CorpusError(f"exchange {i}: {exc}") from None
+    return Corpus(kind="recorded", generator=generator, exchanges=tuple(exchanges))
+
+
+def read(path: Path, allow_secrets: bool = False) -> Corpus:
+    """Load a corpus file; a recorded one holding a key-like string is refused unless
+    `allow_secrets` (the message names the exchange)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{path}: {exc.strerror or exc}") from None
     try:
-        return loads(data)
+        corpus = loads(data)
+        if not allow_secrets:
+            refuse_secrets(corpus.exchanges)
+        return corpus
     except CorpusError as exc:
         raise CorpusError(f"{path}: {exc}") from None
 
 
-def write(path: Path, corpus: Corpus) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename over `path`."""
+def write(path: Path, corpus: Corpus, allow_secrets: bool = False) -> None:
+    """Write atomically: a temporary file in the same folder, then a rename over `path`.
+    A recorded corpus holding a key-like string is refused unless `allow_secrets`."""
+    if not allow_secrets:
+        refuse_secrets(corpus.exchanges)
     data = dumps(corpus)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
     try:

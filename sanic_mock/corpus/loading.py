@@ -4,19 +4,16 @@ from `--pregen-count` and `--seed` (the same articles `corpus build` would write
 from __future__ import annotations
 
 from sanic_mock.corpus import io, pregen
-from sanic_mock.corpus.format import Corpus, CorpusError
+from sanic_mock.corpus.format import Corpus
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.settings import Settings
 
 
 def load_corpus(settings: Settings) -> Corpus:
+    """The `--corpus` file (articles or recorded; a recorded one holding a key-like string is
+    refused unless `--allow-secrets`), or articles generated from `--pregen-count`/`--seed`."""
     if settings.corpus is not None:
-        corpus = io.read(settings.corpus)
-        if corpus.kind != "articles":
-            raise CorpusError(
-                f"{settings.corpus}: corpus kind {corpus.kind!r} cannot be served by this version"
-            )
-        return corpus
+        return io.read(settings.corpus, allow_secrets=settings.allow_secrets)
     return build(settings.pregen_count, settings.seed)
 
 
@@ -30,5 +27,5 @@ def build(count: int, seed: int) -> Corpus:
     )
 
 
-def load_pool(settings: Settings) -> TextPool:
-    return TextPool(load_corpus(settings).articles)
+def load_pool(settings: Settings, corpus: Corpus | None = None) -> TextPool:
+    return TextPool((corpus or load_corpus(settings)).require_articles())

@@ -1,0 +1,557 @@
+"""The recording proxy: forward every request to an upstream OpenAI-compatible API, answer the
+client with what came back, and record each exchange.
+
+- Pass-through: status, body and the end-to-end headers go back unchanged; an SSE stream is cut
+  into events as bytes arrive and each event is written to the client at once (never gathered
+  into one write), while its arrival time (µs after the request went upstream) is recorded.
+  No read timeout: a slow stream is never cut short (Sanic's response timeout is lifted too).
+- An upstream answer is read by its own task, so a client that hangs up does not cut the
+  recording short; on shutdown (Ctrl-C, SIGTERM) those tasks are cancelled and what they had
+  is recorded as incomplete.
+- Nothing is lost: each finished exchange is appended to `OUT.journal` (JSON lines, fsynced)
+  right away; on shutdown the journal (plus, with `--append`, the existing corpus) is written to
+  `OUT` through a temporary file and a rename, then removed. A journal left by a killed run is
+  picked up by the next run with the same `--out` (or `corpus import OUT.journal`).
+- Secrets: request headers are never stored, response headers pass an allowlist, credential
+  body fields are dropped, and an exchange holding a key-like string is not recorded unless
+  `--allow-secrets` (see `corpus/scrub.py`). The client's `Authorization` is forwarded, or
+  replaced by `--upstream-key-env`.
+
+With `serve --corpus FILE --on-miss proxy`, the same app first tries the recorded corpus and only
+forwards (and records into FILE) what it does not match.
+
+The only module that imports an HTTP client (httpx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from sanic import Request, Sanic
+from sanic.compat import Header
+from sanic.response import HTTPResponse
+
+from sanic_mock.api import EVENT_STREAM, JSON, Reply
+from sanic_mock.app import OpenAIErrorHandler, reply_headers
+from sanic_mock.corpus import io
+from sanic_mock.corpus.answers import from_chunks
+from sanic_mock.corpus.exchanges import Exchange, from_doc, stream_finished, to_doc
+from sanic_mock.corpus.format import Corpus, CorpusError
+from sanic_mock.corpus.scrub import clean_request, find_secret, kept_headers
+from sanic_mock.errors import OpenAIError
+from sanic_mock.settings import Settings
+from sanic_mock.streaming import paced
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "accept-encoding",  # ask for identity: events are cut from the bytes as they arrive
+        "content-encoding",
+    }
+)
+REPLAYABLE = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
+
+
+class BadGateway(OpenAIError):
+    status = 502
+    type = "server_error"
+
+
+def upstream_base(url: str) -> str:
+    """The upstream's base URL as an SDK takes it (`…/v1`); a bare origin gets `/v1`."""
+    url = url.rstrip("/")
+    return url if urlsplit(url).path else url + "/v1"
+
+
+def split_endpoint(path: str) -> tuple[str, str]:
+    """(recorded endpoint, path under the upstream base) for a client path, with or without
+    the `/v1` prefix: `/v1/chat/completions` and `/chat/completions` both give
+    (`/v1/chat/completions`, `/chat/completions`)."""
+    rest = path[3:] if path == "/v1" or path.startswith("/v1/") else path
+    rest = rest if rest.startswith("/") else "/" + rest
+    return "/v1" + rest, rest
+
+
+def journal_path(out: Path) -> Path:
+    return out.with_name(out.name + ".journal")
+
+
+def read_journal(path: Path) -> list[Exchange]:
+    """The exchanges of a journal; a line torn by a kill mid-write is skipped."""
+    lines = path.read_bytes().split(b"\n")
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            doc = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # a line torn by a kill mid-write
+        try:
+            out.append(from_doc(doc))
+        except CorpusError as exc:
+            raise CorpusError(f"{path}, line {number}: {exc}") from None
+    return out
+
+
+class Journal:
+    """Append-only JSON lines, one finished exchange each, flushed to disk at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        size = os.fstat(self._fd).st_size
+        if size:  # a journal left by an interrupted run: finish its last line
+            with path.open("rb") as fh:
+                fh.seek(size - 1)
+                if fh.read(1) != b"\n":
+                    os.write(self._fd, b"\n")
+
+    def append(self, ex: Exchange) -> None:
+        os.write(self._fd, orjson.dumps(to_doc(ex), option=orjson.OPT_SORT_KEYS) + b"\n")
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def finish_corpus(out: Path, append: bool, allow_secrets: bool, tool: str) -> int:
+    """Write the journal (plus the existing corpus with `append`) to `out`; returns how many
+    exchanges the file holds (0: nothing written)."""
+    journal = journal_path(out)
+    recorded = read_journal(journal) if journal.exists() else []
+    existing: tuple[Exchange, ...] = ()
+    generator: dict[str, Any] = {"tool": tool}
+    if append and out.exists():
+        old = io.read(out, allow_secrets=allow_secrets)
+        existing, generator = old.exchanges, old.generator
+    exchanges = existing + tuple(recorded)
+    if exchanges:
+        corpus = Corpus(kind="recorded", generator=generator, exchanges=exchanges)
+        io.write(out, corpus, allow_secrets=allow_secrets)
+    journal.unlink(missing_ok=True)
+    return len(exchanges)
+
+
+def sse_data(raw: bytes) -> str | None:
+    """The `data:` payload of one SSE event (lines joined), or None for comments only."""
+    lines = [
+        line[5:].removeprefix(b" ")
+        for line in raw.replace(b"\r\n", b"\n").split(b"\n")
+        if line.startswith(b"data:")
+    ]
+    return b"\n".join(lines).decode("utf-8", errors="replace") if lines else None
+
+
+def _event_end(buf: bytes | bytearray) -> int:
+    """Where the first complete event in `buf` ends (after its blank line), or -1."""
+    ends = [(i, n) for i, n in ((buf.find(b"\n\n"), 2), (buf.find(b"\r\n\r\n"), 4)) if i >= 0]
+    if not ends:
+        return -1
+    i, n = min(ends)
+    return i + n
+
+
+@dataclass
+class Capture:
+    """One exchange while it is under way."""
+
+    endpoint: str
+    method: str
+    request: Any
+    sent: float = field(default_factory=time.monotonic)
+    status: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    data: bytes = b""
+    events: list[str] | None = None
+    times: list[int] = field(default_factory=list)
+    done_us: int = 0
+    finished: bool = False  # the whole answer arrived
+
+    def exchange(self, complete: bool) -> Exchange:
+        body, text, model, usage = None, None, None, None
+        if self.events is not None:
+            answer = from_chunks(
+                [orjson.loads(e) for e in self.events if e.startswith("{") and _json_ok(e)]
+            )
+            model, usage = answer.model, answer.usage
+            complete = complete and stream_finished(self.events)
+        elif self.data:
+            try:
+                body = orjson.loads(self.data)
+            except orjson.JSONDecodeError:
+                text = self.data.decode("utf-8", errors="replace")
+            if isinstance(body, dict):
+                model = body.get("model") if isinstance(body.get("model"), str) else None
+                usage = body.get("usage")
+        if model is None and isinstance(self.request, dict):
+            named = self.request.get("model")
+            model = named if isinstance(named, str) else None
+        return Exchange(
+            endpoint=self.endpoint,
+            status=self.status or 502,
+            request=self.request,
+            method=self.method,
+            headers=self.headers,
+            body=body,
+            text=text,
+            events=None if self.events is None else tuple(self.events),
+            times_us=tuple(self.times),
+            duration_us=self.done_us,
+            complete=complete,
+            model=model,
+            usage=usage,
+        )
+
+
+def _json_ok(text: str) -> bool:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def parse_request(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return clean_request(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", errors="replace")
+
+
+class Recorder:
+    """Sends requests upstream, reads the answers in their own tasks and journals them."""
+
+    def __init__(
+        self, upstream: str, key: str | None, out: Path, allow_secrets: bool, log: Any = None
+    ) -> None:
+        self.base = upstream_base(upstream)
+        self.key = key
+        self.allow_secrets = allow_secrets
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=30.0))
+        self.journal = Journal(journal_path(out))
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.recorded = 0
+        self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+
+    def headers_out(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        out = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
+        if self.key is not None:
+            out = [(k, v) for k, v in out if k.lower() not in ("authorization", "api-key")]
+            out.append(("authorization", f"Bearer {self.key}"))
+        return out
+
+    async def open(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[Capture, httpx.Response]:
+        endpoint, rest = split_endpoint(path)
+        cap = Capture(endpoint, method, parse_request(body))
+        url = self.base + rest + (f"?{query}" if query else "")
+        request = self.client.build_request(method, url, headers=headers, content=body)
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise BadGateway(
+                f"The upstream API could not be reached ({type(exc).__name__}: {exc}).",
+                code="upstream_unreachable",
+            ) from None
+        cap.status = response.status_code
+        cap.headers = kept_headers(response.headers.multi_items())
+        return cap, response
+
+    def start(
+        self, cap: Capture, response: httpx.Response, sink: asyncio.Queue[bytes | None] | None
+    ) -> asyncio.Task[None]:
+        """Read the answer in its own task; stream events also go to `sink` as they arrive."""
+        task = asyncio.get_running_loop().create_task(self._consume(cap, response, sink))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def _consume(
+        self, cap: Capture, response: httpx.Response, sink: asyncio.Queue[bytes | None] | None
+    ) -> None:
+        try:
+            if "text/event-stream" in response.headers.get("content-type", ""):
+                cap.events = []
+                async for raw in self._events(cap, response):
+                    if sink is not None:
+                        sink.put_nowait(raw)
+            else:
+                cap.data = await response.aread()
+            cap.done_us = int((time.monotonic() - cap.sent) * 1e6)
+            cap.finished = True
+        except httpx.HTTPError as exc:
+            self._log(f"record: upstream failed mid-answer ({type(exc).__name__}: {exc})")
+        finally:
+            if sink is not None:
+                sink.put_nowait(None)
+            self._journal(cap.exchange(cap.finished))
+            await response.aclose()
+
+    async def _events(self, cap: Capture, response: httpx.Response) -> AsyncIterator[bytes]:
+        assert cap.events is not None
+        buf = bytearray()
+        async for chunk in response.aiter_bytes():
+            buf += chunk
+            while (end := _event_end(buf)) >= 0:
+                raw = bytes(buf[:end])
+                del buf[:end]
+                self._note(cap, raw)
+                yield raw
+        if buf.strip():
+            self._note(cap, bytes(buf))
+            yield bytes(buf)
+
+    @staticmethod
+    def _note(cap: Capture, raw: bytes) -> None:
+        assert cap.events is not None
+        data = sse_data(raw)
+        if data is not None:
+            now = int((time.monotonic() - cap.sent) * 1e6)
+            cap.events.append(data)
+            cap.times.append(max(now, cap.times[-1] if cap.times else 0))
+            cap.done_us = now
+
+    def _journal(self, ex: Exchange) -> None:
+        where = None if self.allow_secrets else find_secret(ex)
+        if where is not None:
+            self._log(
+                f"record: NOT recorded: {ex.describe()} holds a key-like string in its {where} "
+                "(--allow-secrets keeps it)"
+            )
+            return
+        self.journal.append(ex)
+        self.recorded += 1
+        state = "" if ex.complete else " (incomplete)"
+        self._log(f"record: #{self.recorded} {ex.describe()} -> {ex.status}{state}")
+
+    async def stop(self) -> None:
+        """Cancel answers still under way (they are recorded as incomplete), close the client."""
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=10)
+        await self.client.aclose()
+        self.journal.close()
+
+
+def _response_headers(response: httpx.Response) -> tuple[Header, str | None]:
+    pairs = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in HOP_BY_HOP]
+    ctype = response.headers.get("content-type")
+    return Header([(k, v) for k, v in pairs if k.lower() != "content-type"]), ctype
+
+
+async def forward(rec: Recorder, request: Request, path: str) -> HTTPResponse | None:
+    cap, upstream = await rec.open(
+        request.method,
+        path,
+        request.query_string,
+        rec.headers_out(request.headers.items()),
+        request.body or b"",
+    )
+    headers, ctype = _response_headers(upstream)
+    if "text/event-stream" not in (ctype or ""):
+        task = rec.start(cap, upstream, None)
+        await asyncio.shield(task)  # a client hanging up does not stop the recording
+        if not cap.finished:
+            raise BadGateway("The upstream API broke off its answer.", code="upstream_failed")
+        return HTTPResponse(cap.data, status=cap.status, headers=headers, content_type=ctype)
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+    rec.start(cap, upstream, queue)
+    response = await request.respond(status=cap.status, headers=headers, content_type=ctype)
+    while (raw := await queue.get()) is not None:
+        await response.send(raw)
+    await response.eof()
+    return None
+
+
+async def send_reply(request: Request, reply: Reply, rid: str) -> HTTPResponse | None:
+    """A replayed answer, sent as `app.py` sends one."""
+    started = time.monotonic()
+    if reply.frames is None:
+        if reply.first_delay:
+            await asyncio.sleep(reply.first_delay)
+        return HTTPResponse(reply.body, headers=reply_headers(rid, started), content_type=JSON)
+    if not reply.first_delay and not reply.event_delay and reply.offsets is None:
+        body = b"".join(reply.frames)
+        return HTTPResponse(body, headers=reply_headers(rid, started), content_type=EVENT_STREAM)
+    await paced(request, reply, reply_headers(rid, started))
+    return None
+
+
+def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
+    """The proxy app for `record` (and for `serve --on-miss proxy`, with replay first)."""
+    from sanic_mock.replay import ReplayAPI
+
+    assert settings.upstream is not None
+    out = settings.record_out or settings.corpus
+    assert out is not None
+    append = settings.record_append or settings.record_out is None
+    replay = None
+    if settings.record_out is None and settings.corpus is not None:
+        replay = ReplayAPI(settings, io.read(settings.corpus, settings.allow_secrets))
+    app: Sanic[Any, Any] = Sanic(name, env_prefix=None, error_handler=OpenAIErrorHandler())
+    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    app.config.RESPONSE_TIMEOUT = 7 * 24 * 3600  # never cut a slow upstream short
+    app.config.KEEP_ALIVE_TIMEOUT = 120
+    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
+    app.config.NOISY_EXCEPTIONS = False
+    state: dict[str, Recorder] = {}
+
+    @app.before_server_start
+    async def open_recorder(app: Sanic[Any, Any]) -> None:
+        journal = journal_path(out)
+        if journal.exists():
+            left = len(read_journal(journal))
+            print(f"record: continuing {journal} ({left} exchanges)", file=sys.stderr)
+        state["rec"] = Recorder(
+            settings.upstream or "", settings.upstream_key, out, settings.allow_secrets
+        )
+        print(
+            f"record: forwarding to {upstream_base(settings.upstream or '')}, recording into "
+            f"{out}{' (appending)' if append else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    @app.before_server_stop
+    async def stop_recorder(app: Sanic[Any, Any]) -> None:
+        await state["rec"].stop()
+
+    @app.after_server_stop
+    async def write_corpus(app: Sanic[Any, Any]) -> None:
+        count = finish_corpus(out, append, settings.allow_secrets, "mock-openai record")
+        what = f"wrote {out} ({count} exchanges)" if count else "nothing recorded"
+        print(f"record: {what}", file=sys.stderr, flush=True)
+
+    @app.get("/health")
+    async def health(request: Request) -> HTTPResponse:
+        return HTTPResponse(b'{"status":"ok"}', content_type=JSON)
+
+    async def proxy(request: Request, path: str = "") -> HTTPResponse | None:
+        endpoint, _ = split_endpoint("/" + path)
+        if replay is not None and request.method == "POST" and endpoint in REPLAYABLE:
+            reply = replay.replay(endpoint, request.body or b"")
+            if reply is not None:
+                return await send_reply(request, reply, replay.ids.request())
+        return await forward(state["rec"], request, "/" + path)
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    app.add_route(proxy, "/", methods=methods, name="proxy_root")
+    app.add_route(proxy, "/<path:path>", methods=methods, name="proxy")
+    return app
+
+
+def _batch_item(number: int, doc: Any) -> tuple[str, str, bytes]:
+    """(method, endpoint, body) of one `--requests` line: a request body, or
+    `{"endpoint": …, "method": …, "body": {…}}`."""
+    if not isinstance(doc, dict):
+        raise CorpusError(f"--requests line {number}: not a JSON object")
+    if isinstance(doc.get("body"), dict):
+        body = doc["body"]
+        endpoint = doc.get("endpoint") or doc.get("url")
+        method = str(doc.get("method", "POST")).upper()
+    else:
+        body, endpoint, method = doc, None, "POST"
+    if not isinstance(endpoint, str):
+        endpoint = (
+            "/v1/chat/completions"
+            if "messages" in body
+            else "/v1/embeddings"
+            if "input" in body
+            else "/v1/completions"
+        )
+    return method, split_endpoint(endpoint)[0], orjson.dumps(body)
+
+
+def _progress(done: int, total: int, failed: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "." * (width - filled)
+    tail = f", {failed} failed" if failed else ""
+    end = "\n" if done == total else ""
+    print(f"\rrecord: [{bar}] {done}/{total}{tail}", end=end, file=sys.stderr, flush=True)
+
+
+async def _run_batch(rec: Recorder, items: list[tuple[str, str, bytes]], concurrency: int) -> int:
+    gate = asyncio.Semaphore(concurrency)
+    done = failed = 0
+    headers = rec.headers_out([("content-type", "application/json")])
+
+    async def one(method: str, endpoint: str, body: bytes) -> None:
+        nonlocal done, failed
+        async with gate:
+            try:
+                cap, response = await rec.open(method, endpoint, "", headers, body)
+                await rec.start(cap, response, None)
+                failed += not (cap.finished and 200 <= cap.status < 300)
+            except BadGateway as exc:
+                rec._log(f"\nrecord: {endpoint}: {exc.message}")
+                failed += 1
+            done += 1
+            _progress(done, len(items), failed)
+
+    _progress(0, len(items), 0)
+    try:
+        await asyncio.gather(*(one(*item) for item in items))
+    finally:
+        await rec.stop()
+    return failed
+
+
+def run_batch(
+    upstream: str,
+    key: str | None,
+    requests: Path,
+    out: Path,
+    append: bool,
+    allow_secrets: bool,
+    concurrency: int,
+) -> tuple[int, int]:
+    """Send every request of a JSONL file upstream and record the answers; Ctrl-C or SIGTERM
+    stops early and still writes what was recorded. Returns (exchanges in `out`, failures)."""
+    import signal
+
+    items = []
+    for number, line in enumerate(requests.read_bytes().splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(_batch_item(number, orjson.loads(line)))
+            except orjson.JSONDecodeError as exc:
+                raise CorpusError(f"--requests line {number}: {exc}") from None
+    failed = 0
+
+    async def main() -> int:
+        rec = Recorder(upstream, key, out, allow_secrets, log=lambda m: None)
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await _run_batch(rec, items, concurrency)
+
+    try:
+        failed = asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("\nrecord: stopped; writing what was recorded", file=sys.stderr)
+    return finish_corpus(out, append, allow_secrets, "mock-openai record"), failed
