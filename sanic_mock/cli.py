@@ -145,6 +145,29 @@ def serve(
         Optional[Path],  # noqa: UP045
         typer.Option(envvar=ENV + "TLS_KEY", help="PEM private key (with --tls-cert)."),
     ] = None,
+    http2: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--http2/--no-http2",
+            envvar=ENV + "HTTP2",
+            help="Serve HTTP/2 (h2c without TLS). Default: on with TLS; --no-http2 with TLS "
+            "serves HTTPS/1.1 on Sanic alone.",
+            show_default=False,
+        ),
+    ] = None,
+    http2_engine: Annotated[
+        str,
+        typer.Option(envvar=ENV + "HTTP2_ENGINE", help="HTTP/2 server: hypercorn or granian."),
+    ] = "hypercorn",
+    http3: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--http3/--no-http3",
+            envvar=ENV + "HTTP3",
+            help="Serve HTTP/3 on UDP, same port. Default: on with TLS and hypercorn.",
+            show_default=False,
+        ),
+    ] = None,
     replay: Annotated[
         str,
         typer.Option(
@@ -205,6 +228,9 @@ def serve(
         max_body_bytes=max_body_bytes,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        http2=http2,
+        http2_engine=http2_engine,
+        http3=http3,
         verbose=verbose,
         replay=replay,
         on_miss=on_miss,
@@ -216,10 +242,45 @@ def serve(
     )
     from sanic_mock.corpus.loading import load_corpus
 
-    load_corpus(settings)  # fail here, on one line, before any worker starts
-    from sanic_mock.run_sanic import serve as run
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        from sanic_mock.tls import server_context
 
-    run(settings)
+        server_context(settings.tls_cert, settings.tls_key)  # bad files: one line, exit 2
+    load_corpus(settings)  # fail here, on one line, before any worker starts
+    if not settings.serves_http2:
+        from sanic_mock import run_sanic
+
+        run_sanic.serve(settings)
+    elif settings.http2_engine == "granian":
+        from sanic_mock import run_granian
+
+        run_granian.serve(settings)
+    else:
+        from sanic_mock import run_hypercorn
+
+        run_hypercorn.serve(settings)
+
+
+@app.command()
+def cert(
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", "-o", help="Directory for cert.pem and key.pem.")
+    ] = Path("."),
+    name: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--name", help="Host name or IP (repeatable; default: localhost, 127.0.0.1, ::1)."
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days of validity.")] = 365,
+) -> None:
+    """Make a self-signed certificate and key (for --tls-cert/--tls-key in tests and demos)."""
+    from sanic_mock import certs
+
+    names = tuple(name) if name else certs.DEFAULT_NAMES
+    cert_path, key_path = certs.write(out_dir, names, days)
+    print(f"wrote {cert_path} and {key_path} for {', '.join(names)} ({days} days)")
+    print(f"serve: mock-openai serve --tls-cert {cert_path} --tls-key {key_path}")
 
 
 @corpus_app.command("build")

@@ -22,6 +22,9 @@ DEFAULT_MODELS: tuple[str, ...] = (
 )
 
 
+HTTP2_ENGINES: tuple[str, ...] = ("hypercorn", "granian")
+
+
 class SettingsError(ValueError):
     """An option value that cannot be served; the CLI prints it on one line and exits 2."""
 
@@ -46,6 +49,10 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # None: HTTP/2 (and HTTP/3) with TLS, plain Sanic HTTP/1.1 without; see HTTP2.md.
+    http2: bool | None = None
+    http2_engine: str = "hypercorn"
+    http3: bool | None = None
     verbose: bool = False
     # Recorded corpora (replay) and the recording proxy (`record`, `serve --on-miss proxy`).
     replay: str = "match"  # match | sample
@@ -94,6 +101,7 @@ class Settings:
                 + ")",
             ),
         ]
+        checks += self._protocol_checks()
         checks += self._replay_checks()
         for ok, message in checks:
             if not ok:
@@ -103,6 +111,37 @@ class Settings:
                 raise SettingsError(f"{name} {path}: no such file")
         if self.corpus is not None and not self.corpus.is_file():
             raise SettingsError(f"--corpus {self.corpus}: no such file")
+
+    def _protocol_checks(self) -> list[tuple[bool, str]]:
+        tls = self.tls_cert is not None
+        return [
+            (
+                self.http2_engine in HTTP2_ENGINES,
+                f"--http2-engine must be one of {', '.join(HTTP2_ENGINES)}, "
+                f"got {self.http2_engine!r}",
+            ),
+            (not self.http3 or tls, "--http3 needs --tls-cert and --tls-key (QUIC is encrypted)"),
+            (
+                not self.http3 or self.serves_http2,
+                "--http3 is served next to HTTP/2; it cannot be combined with --no-http2",
+            ),
+            (
+                not self.http3 or self.http2_engine == "hypercorn",
+                "--http3 is served by hypercorn; drop it or use --http2-engine hypercorn",
+            ),
+        ]
+
+    @property
+    def serves_http2(self) -> bool:
+        """HTTP/2 (and the ASGI engine) is on by default with TLS, off without (`--http2`)."""
+        return self.tls_cert is not None if self.http2 is None else self.http2
+
+    @property
+    def serves_http3(self) -> bool:
+        """HTTP/3 is on by default wherever hypercorn serves TLS."""
+        if self.http3 is not None:
+            return self.http3
+        return self.tls_cert is not None and self.serves_http2 and self.http2_engine == "hypercorn"
 
     def _replay_checks(self) -> list[tuple[bool, str]]:
         timing = self.replay_timing

@@ -1,0 +1,93 @@
+"""Run the app on granian (`--http2-engine granian`): the fast HTTP/2 engine, a Rust server.
+
+The same ASGI app as under hypercorn (`asgi.asgi_app`). With TLS granian negotiates `h2` or
+`http/1.1` by ALPN on TLS 1.3 only; without TLS (`--http2`) it serves HTTP/1.1 and cleartext
+HTTP/2 by prior knowledge on one port (`--http auto`). It does not serve HTTP/3 and does not
+do the h2c `Upgrade` dance (an HTTP/1.1 request with `Upgrade: h2c` is answered on HTTP/1.1).
+
+granian loads only PKCS#8 keys (`BEGIN PRIVATE KEY`); a PKCS#1 or SEC1 key (`BEGIN RSA/EC PRIVATE
+KEY`) is rewritten to PKCS#8 into a private temporary directory for the server's lifetime.
+granian is an optional extra: `pip install 'mock-openai[granian]'`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import tempfile
+from pathlib import Path
+
+from sanic_mock.asgi import asgi_app
+from sanic_mock.settings import Settings, SettingsError
+
+MAX_STREAMS = 1000  # concurrent HTTP/2 streams per connection (granian's default is 200)
+BACKLOG = 4096
+
+
+def serve(settings: Settings) -> None:
+    try:
+        from granian.constants import HTTPModes, Interfaces, Loops
+        from granian.http import HTTP1Settings, HTTP2Settings
+        from granian.log import LogLevels
+        from granian.server import Server
+    except ImportError:
+        raise SettingsError(
+            "--http2-engine granian needs granian: pip install 'mock-openai[granian]'"
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="mock-openai-") as tmp:
+        key = None
+        if settings.tls_key is not None:
+            key = pkcs8_key(settings.tls_key, Path(tmp))
+        server = Server(
+            "sanic_mock.asgi:asgi_app",  # only a label: the loader below builds the app
+            address=settings.host,
+            port=settings.port,
+            interface=Interfaces.ASGI,
+            workers=settings.workers,
+            loop=Loops.uvloop,
+            http=HTTPModes.auto,
+            backlog=BACKLOG,
+            http1_settings=HTTP1Settings(keep_alive=True),
+            http2_settings=HTTP2Settings(max_concurrent_streams=MAX_STREAMS),
+            log_enabled=True,
+            log_level=LogLevels.info if settings.verbose else LogLevels.warning,
+            log_access=settings.verbose,
+            ssl_cert=settings.tls_cert,
+            ssl_key=key,
+        )
+        print(f"mock-openai listening on {describe(settings)}", file=sys.stderr, flush=True)
+        server.serve(target_loader=functools.partial(asgi_app, settings), wrap_loader=False)
+
+
+def describe(settings: Settings) -> str:
+    n = settings.workers
+    workers = f"{n} worker{'s' if n > 1 else ''}"
+    where = f"{settings.host}:{settings.port}"
+    if settings.tls_cert is None:
+        return f"http://{where}/v1 (granian: HTTP/1.1 and h2c prior knowledge; {workers})"
+    return f"https://{where}/v1 (granian: TLS 1.3, HTTP/2 and HTTP/1.1; {workers})"
+
+
+def pkcs8_key(key: Path, tmp: Path) -> Path:
+    """`key` itself when it is PKCS#8 PEM, else a PKCS#8 copy of it written under `tmp`."""
+    from cryptography.hazmat.primitives import serialization
+
+    data = key.read_bytes()
+    if b"-----BEGIN PRIVATE KEY-----" in data:
+        return key
+    try:
+        loaded = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise SettingsError(
+            f"--tls-key {key}: cannot convert to PKCS#8 for granian: {exc}"
+        ) from None
+    out = tmp / "key.pem"
+    out.write_bytes(
+        loaded.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    out.chmod(0o600)
+    return out

@@ -1,0 +1,225 @@
+"""Run the app on hypercorn: HTTP/2 over TLS, cleartext h2c, and HTTP/3 over QUIC.
+
+The same Sanic app runs as an ASGI application (`asgi.MockASGI` restores the body limit and
+`content-length`). What hypercorn serves on the one port number:
+
+- with TLS: TLS 1.3 only (our `tls.server_context`, not hypercorn's TLS 1.2 default), ALPN `h2`
+  then `http/1.1` on TCP; HTTP/3 on UDP (unless `--no-http3`), advertised by `alt-svc`;
+- without TLS (`--http2`): HTTP/1.1, h2c by prior knowledge and h2c by `Upgrade`.
+
+hypercorn's defaults are for web sites, not load tests: connections were closed after 1,000
+requests, 100 concurrent streams per connection, 5 s keep-alive and a listen backlog of 100 all
+stall or fail benchmarks, so they are raised here.
+
+With `--workers N` the parent binds the TCP socket once and hands it to N spawned workers; each
+worker binds its own UDP socket with `SO_REUSEPORT`, so the kernel keeps every QUIC flow (by
+address 4-tuple) on one worker. A shared UDP socket would scatter a connection's packets across
+processes that do not know it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import multiprocessing
+import signal
+import socket
+import ssl
+import sys
+from collections.abc import Awaitable, Callable
+from multiprocessing.connection import wait
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from typing import Any, cast
+
+import uvloop
+from hypercorn.app_wrappers import ASGIWrapper
+from hypercorn.asyncio.run import worker_serve
+from hypercorn.config import Config, Sockets
+from hypercorn.typing import ASGIFramework
+
+from sanic_mock.asgi import MockASGI, asgi_app
+from sanic_mock.settings import Settings, SettingsError
+from sanic_mock.tls import server_context
+
+KEEP_ALIVE_S = 120  # as Sanic's native server
+MAX_STREAMS = 1000  # concurrent h2/h3 streams per connection
+BACKLOG = 4096
+
+
+class MockConfig(Config):
+    """hypercorn's `Config` with our TLS context and load-test limits."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.tls_cert is not None and settings.tls_key is not None:
+            self.certfile = str(settings.tls_cert)
+            self.keyfile = str(settings.tls_key)
+        self.keep_alive_timeout = KEEP_ALIVE_S
+        self.keep_alive_max_requests = sys.maxsize
+        self.h2_max_concurrent_streams = MAX_STREAMS
+        self.backlog = BACKLOG
+        self.loglevel = "INFO" if settings.verbose else "WARNING"
+        self.accesslog = "-" if settings.verbose else None
+        if settings.serves_http3:
+            self.alt_svc_headers = [f'h3=":{settings.port}"; ma=86400']
+
+    def create_ssl_context(self) -> ssl.SSLContext | None:
+        if self.certfile is None or self.keyfile is None:
+            return None
+        return server_context(Path(self.certfile), Path(self.keyfile))
+
+
+def serve(settings: Settings) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if settings.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if settings.serves_http3 and settings.tls_cert is not None and settings.tls_key is not None:
+        check_quic(settings.tls_cert, settings.tls_key)
+    tcp = _bind(settings.host, settings.port, socket.SOCK_STREAM)
+    if settings.port == 0:  # let the kernel pick, then serve QUIC on the same number
+        settings = _with_port(settings, tcp.getsockname()[1])
+    udp = None
+    if settings.serves_http3:  # taken or not, know it before saying we listen
+        udp = _bind(settings.host, settings.port, socket.SOCK_DGRAM)
+    print(f"mock-openai listening on {describe(settings)}", file=sys.stderr, flush=True)
+    if settings.workers == 1:
+        _worker(settings, tcp, udp, None)
+        return
+    if udp is not None:
+        udp.close()  # each worker binds its own (see the module docstring)
+    sys.exit(_supervise(settings, tcp))
+
+
+def check_quic(cert: Path, key: Path) -> None:
+    """aioquic loads keys itself (cryptography, not OpenSSL's ssl): fail here, not per worker."""
+    from aioquic.quic.configuration import QuicConfiguration
+
+    try:
+        QuicConfiguration(is_client=False).load_cert_chain(cert, key)
+    except (ValueError, TypeError) as exc:
+        raise SettingsError(f"--tls-cert/--tls-key cannot serve HTTP/3: {exc}") from None
+
+
+def describe(settings: Settings) -> str:
+    """One line: URL, what is served on it, and by whom."""
+    n = settings.workers
+    workers = f"{n} worker{'s' if n > 1 else ''}"
+    where = f"{settings.host}:{settings.port}"
+    if settings.tls_cert is None:
+        return f"http://{where}/v1 (hypercorn: HTTP/1.1 and h2c; {workers})"
+    h3 = f", HTTP/3 on UDP {settings.port}" if settings.serves_http3 else ""
+    return f"https://{where}/v1 (hypercorn: TLS 1.3, HTTP/2 and HTTP/1.1{h3}; {workers})"
+
+
+def _with_port(settings: Settings, port: int) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, port=port)
+
+
+def _bind(host: str, port: int, kind: int, reuse_port: bool = False) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        what = "TCP" if kind == socket.SOCK_STREAM else "UDP (HTTP/3)"
+        raise SettingsError(f"cannot listen on {host}:{port} {what}: {exc.strerror}") from None
+    sock.setblocking(False)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(
+    settings: Settings, tcp: socket.socket, udp: socket.socket | None, stop: Event | None
+) -> None:
+    """One serving process; `stop` is the supervisor's shutdown flag (None: own signals)."""
+    if stop is not None:
+        # Ctrl-C reaches the whole process group: the supervisor alone acts on it, through `stop`.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        logging.basicConfig(level=logging.DEBUG if settings.verbose else logging.WARNING)
+    tls = settings.tls_cert is not None
+    if udp is None and settings.serves_http3:
+        udp = _bind(settings.host, settings.port, socket.SOCK_DGRAM, reuse_port=True)
+    quic = [] if udp is None else [udp]
+    sockets = Sockets([tcp] if tls else [], [] if tls else [tcp], quic)
+    app = asgi_app(settings)
+    trigger = _signalled if stop is None else functools.partial(_stopped, stop)
+    uvloop.run(_run(app, MockConfig(settings), sockets, trigger))
+
+
+async def _run(
+    app: MockASGI,
+    config: MockConfig,
+    sockets: Sockets,
+    trigger: Callable[[], Awaitable[None]],
+) -> None:
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_quiet_handshakes)
+
+    async def shutdown() -> None:
+        await trigger()
+        if sockets.quic_sockets:  # after hypercorn has marked itself terminated (a few ticks)
+            loop.call_later(0.05, _poke, sockets.quic_sockets[0].getsockname())
+
+    wrapped = ASGIWrapper(cast(ASGIFramework, app))
+    await worker_serve(wrapped, config, sockets=sockets, shutdown_trigger=shutdown)
+
+
+def _poke(address: tuple[Any, ...]) -> None:
+    """Wake hypercorn's QUIC loop, which otherwise sleeps in `queue.get()` through shutdown
+    until `graceful_timeout` (3 s) ends it; the QUIC parser drops a junk datagram. Under
+    `SO_REUSEPORT` the kernel picks the receiving worker by source port, so send a few."""
+    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    for _ in range(8):
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.sendto(b"\0", address)
+
+
+async def _signalled() -> None:
+    loop = asyncio.get_running_loop()
+    received = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, received.set)
+    await received.wait()
+
+
+def _quiet_handshakes(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # A refused TLS 1.2 client or a port scanner is not worth a traceback (hypercorn does the same).
+    if not isinstance(context.get("exception"), ssl.SSLError):
+        loop.default_exception_handler(context)
+
+
+async def _stopped(stop: Event) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(0.2)
+
+
+def _supervise(settings: Settings, tcp: socket.socket) -> int:
+    """Start `--workers` processes, stop them all on SIGINT/SIGTERM or when one dies."""
+    ctx = multiprocessing.get_context("spawn")  # the app factory is not fork-safe (see DESIGN §3)
+    stop = ctx.Event()
+    procs = [
+        ctx.Process(target=_worker, args=(settings, tcp, None, stop), daemon=True)
+        for _ in range(settings.workers)
+    ]
+    for proc in procs:
+        proc.start()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    wait([p.sentinel for p in procs])  # returns when the first worker exits
+    stop.set()
+    for proc in procs:
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
+    codes = [p.exitcode or 0 for p in procs]
+    return next((c for c in codes if c != 0), 0)

@@ -1,0 +1,166 @@
+"""Protocol options and TLS input: defaults, bad combinations and bad files end on one line with
+exit code 2 before anything starts; `mock-openai cert` makes files every engine accepts."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sanic_mock import certs
+from sanic_mock.cli import main
+from sanic_mock.run_hypercorn import MockConfig
+from sanic_mock.settings import Settings, SettingsError
+from tests.servers import clean_env, free_port
+
+
+def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run the CLI in-process; it must exit 2 with exactly one line on stderr. Returns it."""
+    with pytest.raises(SystemExit) as info:
+        main(list(argv))
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("mock-openai: error: "), err
+    return err
+
+
+def test_protocol_defaults(tls_files: tuple[Path, Path]) -> None:
+    cert, key = tls_files
+    plain = Settings()
+    assert not plain.serves_http2 and not plain.serves_http3
+    assert Settings(http2=True).serves_http2 and not Settings(http2=True).serves_http3
+    tls = Settings(tls_cert=cert, tls_key=key)
+    assert tls.serves_http2 and tls.serves_http3
+    sanic_tls = Settings(tls_cert=cert, tls_key=key, http2=False)
+    assert not sanic_tls.serves_http2 and not sanic_tls.serves_http3
+    granian = Settings(tls_cert=cert, tls_key=key, http2_engine="granian")
+    assert granian.serves_http2 and not granian.serves_http3
+    assert not Settings(tls_cert=cert, tls_key=key, http3=False).serves_http3
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--http3"], "--http3 needs --tls-cert and --tls-key"),
+        (["--http2-engine", "nginx"], "--http2-engine must be one of hypercorn, granian"),
+        (["TLS", "--http3", "--no-http2"], "cannot be combined with --no-http2"),
+        (["TLS", "--http3", "--http2-engine", "granian"], "--http3 is served by hypercorn"),
+    ],
+)
+def test_bad_protocol_combinations(
+    capsys: pytest.CaptureFixture[str],
+    tls_files: tuple[Path, Path],
+    argv: list[str],
+    message: str,
+) -> None:
+    cert, key = tls_files
+    if argv[0] == "TLS":
+        argv = ["--tls-cert", str(cert), "--tls-key", str(key), *argv[1:]]
+    assert message in fails(capsys, "serve", *argv)
+
+
+def other_key_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+
+
+def test_bad_tls_files(
+    capsys: pytest.CaptureFixture[str], tls_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    cert, key = tls_files
+    not_pem = tmp_path / "not.pem"
+    not_pem.write_text("hello\n")
+    wrong_key = tmp_path / "wrong.key"
+    wrong_key.write_bytes(other_key_pem())
+    encrypted = tmp_path / "encrypted.key"
+    encrypted.write_bytes(
+        serialization.load_pem_private_key(key.read_bytes(), None).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    cases = [
+        (["--tls-cert", str(cert)], "must be given together (missing: --tls-key)"),
+        (["--tls-key", str(key)], "must be given together (missing: --tls-cert)"),
+        (["--tls-cert", str(tmp_path / "nope.pem"), "--tls-key", str(key)], "no such file"),
+        (["--tls-cert", str(tmp_path), "--tls-key", str(key)], "no such file"),  # a directory
+        (["--tls-cert", str(not_pem), "--tls-key", str(key)], "not a PEM file"),
+        (["--tls-cert", str(cert), "--tls-key", str(not_pem)], "not a PEM file"),
+        (["--tls-cert", str(cert), "--tls-key", str(wrong_key)], "does not match"),
+        (["--tls-cert", str(cert), "--tls-key", str(encrypted)], "encrypted"),
+        (["--tls-cert", str(key), "--tls-key", str(cert)], "no PEM certificate in it"),  # swapped
+        (["--tls-cert", str(cert), "--tls-key", str(cert)], "no PEM private key in it"),
+    ]
+    for argv, message in cases:
+        assert message in fails(capsys, "serve", *argv), argv
+
+
+def test_cert_command_writes_usable_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "made"
+    main(["cert", "--out-dir", str(out), "--name", "mock.test", "--name", "10.1.2.3"])
+    assert "wrote" in capsys.readouterr().out
+    cert, key = out / "cert.pem", out / "key.pem"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")  # PKCS#8, for granian
+    loaded = x509.load_pem_x509_certificate(cert.read_bytes())
+    san = loaded.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["mock.test"]
+    assert [str(ip) for ip in san.get_values_for_type(x509.IPAddress)] == ["10.1.2.3"]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)  # the pair matches
+
+
+def test_cert_defaults_name_localhost(tmp_path: Path) -> None:
+    cert, _ = certs.write(tmp_path)
+    loaded = x509.load_pem_x509_certificate(cert.read_bytes())
+    san = loaded.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert {str(ip) for ip in san.get_values_for_type(x509.IPAddress)} == {"127.0.0.1", "::1"}
+    with pytest.raises(SettingsError):
+        certs.make(days=0)
+
+
+def test_hypercorn_limits_are_raised_for_load_tests(tls_files: tuple[Path, Path]) -> None:
+    cert, key = tls_files
+    config = MockConfig(Settings(tls_cert=cert, tls_key=key, port=4443))
+    assert config.keep_alive_max_requests >= 2**31
+    assert config.h2_max_concurrent_streams >= 1000
+    assert config.keep_alive_timeout >= 120
+    assert config.backlog >= 1024
+    assert config.alt_svc_headers == ['h3=":4443"; ma=86400']
+    ctx = config.create_ssl_context()
+    assert ctx is not None and ctx.minimum_version == ssl.TLSVersion.TLSv1_3
+
+
+def test_busy_udp_port_is_a_one_line_error(tls_files: tuple[Path, Path]) -> None:
+    """HTTP/3 needs the UDP port of the same number: taken, it fails before serving."""
+    cert, key = tls_files
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", port))
+        argv = ["serve", "--port", str(port), "--pregen-count", "16"]
+        argv += ["--tls-cert", str(cert), "--tls-key", str(key)]
+        done = subprocess.run(
+            [sys.executable, "-m", "sanic_mock", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=clean_env(),
+        )
+    assert done.returncode == 2, done.stderr
+    expected = f"cannot listen on 127.0.0.1:{port} UDP (HTTP/3): Address already in use"
+    assert done.stderr.strip().splitlines() == [f"mock-openai: error: {expected}"]
