@@ -59,6 +59,7 @@ class MockAPI:
         self._model_bodies = {m: models.model_body(m) for m in settings.models}
         self._first = settings.first_delay_s
         self._gap = settings.event_delay_s
+        self._paced = bool(self._first or self._gap)
 
     # -- GET ---------------------------------------------------------------------------------
     def model(self, model_id: str) -> bytes:
@@ -71,37 +72,45 @@ class MockAPI:
         return found
 
     # -- POST --------------------------------------------------------------------------------
-    def _choices(self, gen: Generation, body: bytes, count: int) -> tuple[list[Choice], Sampler]:
-        sampler = self.sampler if gen.seed is None else seeded(gen.seed, body, self.sampler)
+    def _choices(self, gen: Generation, count: int) -> tuple[list[Choice], Sampler]:
+        sampler = self.sampler if gen.seed is None else seeded(gen.seed, gen.seed_key, self.sampler)
         return plan(gen, self.pool, sampler, count), sampler
 
-    def _timed(self, body: bytes, steps: int) -> Reply:
+    def _steps(self, sampler: Sampler, choices: list[Choice]) -> list[list[int] | None]:
+        return [sampler.groups(c.tokens) for c in choices]
+
+    def _timed(self, body: bytes, groups: list[list[int] | None], choices: list[Choice]) -> Reply:
         """A JSON reply that waits as long as the same answer streamed would have taken."""
+        if not self._paced:
+            return Reply(body)
+        steps = max(
+            len(g) if g is not None else c.tokens for g, c in zip(groups, choices, strict=True)
+        )
         return Reply(body, None, self._first + max(steps - 1, 0) * self._gap)
 
     def chat(self, raw: bytes) -> Reply:
         req = parse_chat(raw)
         gen = req.gen
-        choices, sampler = self._choices(gen, raw, gen.n)
+        choices, sampler = self._choices(gen, gen.n)
         meta = Meta(self.ids.chat(), int(time.time()), orjson.dumps(gen.model), self.fingerprint)
-        groups = [sampler.groups(c.tokens) for c in choices]
+        groups = self._steps(sampler, choices)
         if gen.stream:
-            frames = chat.stream(meta, req, choices, self.pool, groups)
+            frames = chat.stream(meta, req, choices, self.pool, groups, self._paced)
             return Reply(b"", frames, self._first, self._gap)
-        return self._timed(chat.body(meta, req, choices, self.pool), max(map(len, groups)))
+        return self._timed(chat.body(meta, req, choices, self.pool), groups, choices)
 
     def completions(self, raw: bytes) -> Reply:
         req = parse_completion(raw)
         gen = req.gen
-        choices, sampler = self._choices(gen, raw, gen.n * req.prompts)
+        choices, sampler = self._choices(gen, gen.n * req.prompts)
         meta = Meta(
             self.ids.completion(), int(time.time()), orjson.dumps(gen.model), self.fingerprint
         )
-        groups = [sampler.groups(c.tokens) for c in choices]
+        groups = self._steps(sampler, choices)
         if gen.stream:
-            frames = completions.stream(meta, req, choices, self.pool, groups)
+            frames = completions.stream(meta, req, choices, self.pool, groups, self._paced)
             return Reply(b"", frames, self._first, self._gap)
-        return self._timed(completions.body(meta, req, choices, self.pool), max(map(len, groups)))
+        return self._timed(completions.body(meta, req, choices, self.pool), groups, choices)
 
     def embeddings(self, raw: bytes) -> Reply:
         return Reply(embeddings.body(parse_embedding(raw)))

@@ -28,6 +28,7 @@ from sanic_mock.errors import (
 )
 from sanic_mock.replay import api_for
 from sanic_mock.settings import Settings
+from sanic_mock.streaming import paced
 from sanic_mock.wire.ids import IdSource
 
 log = logging.getLogger("sanic_mock")
@@ -88,11 +89,22 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
         from sanic_mock.record import create_record_app
 
         return create_record_app(settings, name)
-    app: Sanic[Any, Any] = Sanic(name, env_prefix=None, error_handler=OpenAIErrorHandler())
+    app: Sanic[Any, Any] = Sanic(
+        name,
+        env_prefix=None,
+        error_handler=OpenAIErrorHandler(),
+        configure_logging=settings.verbose,  # quiet unless -v: one start-up line is printed
+    )
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.config.KEEP_ALIVE_TIMEOUT = 120
     app.config.NOISY_EXCEPTIONS = False
-    api = api_for(settings)
+    state = app.ctx
+
+    @app.before_server_start
+    async def load(app: Sanic[Any, Any]) -> None:
+        # Each worker loads its corpus here; the main process of a multi-worker server does not.
+        state.api = api_for(settings)
+
     limit = settings.max_body_bytes
     expected_auth = None if settings.api_key is None else f"Bearer {settings.api_key}"
 
@@ -114,11 +126,11 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
             raise PayloadTooLarge("Request body too large.", code="request_too_large")
 
     def json_reply(body: bytes) -> HTTPResponse:
-        headers = reply_headers(api.ids.request(), time.monotonic())
+        headers = reply_headers(state.api.ids.request(), time.monotonic())
         return HTTPResponse(body, headers=headers, content_type=JSON)
 
     async def send(request: Request, reply: Reply, started: float) -> HTTPResponse | None:
-        rid = api.ids.request()
+        rid = state.api.ids.request()
         if reply.frames is None:
             if reply.first_delay:
                 await asyncio.sleep(reply.first_delay)
@@ -139,58 +151,29 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
     @app.get("/v1/models")
     async def list_models(request: Request) -> HTTPResponse:
         check(request)
-        return json_reply(api.models_body)
+        return json_reply(state.api.models_body)
 
     @app.get("/v1/models/<model_id:path>")
     async def get_model(request: Request, model_id: str) -> HTTPResponse:
         check(request)
-        return json_reply(api.model(model_id))
+        return json_reply(state.api.model(model_id))
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> HTTPResponse | None:
         started = time.monotonic()
         check(request)
-        return await send(request, api.chat(request.body), started)
+        return await send(request, state.api.chat(request.body), started)
 
     @app.post("/v1/completions")
     async def legacy_completions(request: Request) -> HTTPResponse | None:
         started = time.monotonic()
         check(request)
-        return await send(request, api.completions(request.body), started)
+        return await send(request, state.api.completions(request.body), started)
 
     @app.post("/v1/embeddings")
     async def create_embeddings(request: Request) -> HTTPResponse | None:
         started = time.monotonic()
         check(request)
-        return await send(request, api.embeddings(request.body), started)
+        return await send(request, state.api.embeddings(request.body), started)
 
     return app
-
-
-async def paced(request: Request, reply: Reply, headers: dict[str, str]) -> None:
-    """Write frame k at start + first_delay + k * event_delay, against the monotonic clock.
-
-    Deadlines are absolute, so time spent writing never accumulates into drift. Headers go out
-    with the first frame (a client's first-token timer starts at the first event, not before).
-    """
-    assert reply.frames is not None
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    due = start + reply.first_delay
-    response = None
-    try:
-        for k, frame in enumerate(reply.frames):
-            if reply.offsets is not None:
-                due = start + reply.offsets[k]
-            wait = due - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if response is None:
-                response = await request.respond(headers=headers, content_type=EVENT_STREAM)
-            await response.send(frame)
-            due += reply.event_delay
-        if response is not None:
-            await response.eof()
-    except ConnectionError:
-        # The client went away mid-stream: stop writing, nothing else to clean up.
-        return

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from sanic_mock.corpus.pool import TextPool
+from sanic_mock.corpus.pool import SEP, TextPool
 from sanic_mock.sampling import Sampler
 from sanic_mock.wire.requests import Generation
 
@@ -31,10 +31,11 @@ class Choice:
             return pool.escaped_text(self.start, self.tokens)
         return _escape(b"".join(self.cut))
 
-    def escaped_pieces(self, pool: TextPool) -> list[bytes]:
+    def separated(self, pool: TextPool) -> bytes:
+        """The escaped pieces joined by `SEP` (see `corpus/pool.py`)."""
         if self.cut is None:
-            return pool.escaped_pieces(self.start, self.tokens)
-        return [_escape(p) for p in self.cut]
+            return pool.escaped_separated(self.start, self.tokens)
+        return SEP.join(_escape(p) for p in self.cut)
 
     def raw_pieces(self, pool: TextPool) -> list[bytes]:
         return pool.raw_pieces(self.start, self.tokens) if self.cut is None else list(self.cut)

@@ -33,6 +33,7 @@ def serve(settings: Settings) -> None:
         motd=False,
         access_log=settings.verbose,
         single_process=settings.workers == 1,
+        backlog=4096,  # load tests open thousands of connections at once
     )
     scheme = "https" if ssl_ctx else "http"
     print(

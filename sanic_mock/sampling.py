@@ -51,11 +51,11 @@ class Sampler:
             self._refill()
         return self._lengths.pop(), self._starts.pop()
 
-    def groups(self, tokens: int) -> list[int]:
-        """Sizes of the token groups sent per SSE event, summing to `tokens`."""
+    def groups(self, tokens: int) -> list[int] | None:
+        """Sizes of the token groups sent per SSE event, summing to `tokens` (None: one each)."""
         lo, hi = self._group
         if hi == 1:
-            return [1] * tokens
+            return None
         out: list[int] = []
         while tokens > 0:
             if not self._groups:

@@ -49,10 +49,16 @@ def running(
     scheme: str = "http",
     port: int | None = None,
     timeout: float = 30.0,
+    port_arg: bool = True,
 ) -> Iterator[Server]:
-    """`mock-openai serve ARGS` on a free port, yielded once /health answers; stopped after."""
+    """`mock-openai serve ARGS` on a free port, yielded once /health answers; stopped after.
+
+    With `port_arg=False` the port is not put on the command line (it must come from `env`).
+    """
     port = port or free_port()
-    cmd = [sys.executable, "-m", "sanic_mock", "serve", "--port", str(port), *args]
+    cmd = [sys.executable, "-m", "sanic_mock", "serve", *args]
+    if port_arg:
+        cmd[4:4] = ["--port", str(port)]
     proc = subprocess.Popen(
         cmd, env=clean_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

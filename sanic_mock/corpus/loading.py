@@ -3,6 +3,8 @@ from `--pregen-count` and `--seed` (the same articles `corpus build` would write
 
 from __future__ import annotations
 
+import ctypes
+
 from sanic_mock.corpus import io, pregen
 from sanic_mock.corpus.format import Corpus
 from sanic_mock.corpus.pool import TextPool
@@ -28,4 +30,18 @@ def build(count: int, seed: int) -> Corpus:
 
 
 def load_pool(settings: Settings, corpus: Corpus | None = None) -> TextPool:
-    return TextPool((corpus or load_corpus(settings)).require_articles())
+    pool = TextPool((corpus or load_corpus(settings)).require_articles())
+    _release_freed_memory()
+    return pool
+
+
+def _release_freed_memory() -> None:
+    """Hand the building's temporaries back to the OS (glibc keeps freed heap otherwise).
+
+    Generating 4096 articles peaks at ~100 MB of temporaries; without this the worker's RSS
+    stays at that peak for its whole life.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sanic_mock.corpus.pool import TextPool
+from sanic_mock.corpus.pool import SEP, TextPool
 from sanic_mock.generation import Choice
 from sanic_mock.wire import sse
 from sanic_mock.wire.logprobs import chat_logprobs
 from sanic_mock.wire.requests import ChatRequest
-from sanic_mock.wire.sse import chunks, group
+from sanic_mock.wire.sse import chunks
 from sanic_mock.wire.usage import chat_usage
 
 
@@ -57,67 +57,62 @@ def stream(
     req: ChatRequest,
     choices: list[Choice],
     pool: TextPool,
-    groups: list[list[int]],
+    groups: list[list[int] | None],
+    paced: bool,
 ) -> list[bytes]:
     """SSE frames: role chunks and the first tokens in frame 0, one token group per frame after,
     each choice's finish chunk with its last tokens, then the usage chunk (when asked) and
-    `[DONE]`. `groups[i]` gives the token counts per event for choice `i`."""
+    `[DONE]`. `groups[i]` gives the token counts per event for choice `i` (None: one each);
+    unless `paced`, everything is one frame."""
     gen = req.gen
     usage_null = b',"usage":null' if gen.include_usage else b""
-    obf = gen.include_obfuscation
+    obfuscation = sse.obfuscation_field(meta.created) if gen.include_obfuscation else b""
     common = (
         b'data: {"id":"%s","object":"chat.completion.chunk","created":%d,"model":%s,'
         b'"service_tier":"default","system_fingerprint":"%s","choices":['
         % (meta.id.encode(), meta.created, meta.model_json, meta.fingerprint.encode())
     )
-    # Closing bytes of a content event, one per obfuscation length (chosen by piece size).
-    content_tails = [
-        b'"},"logprobs":null,"finish_reason":null}]%s%s}\n\n'
-        % (usage_null, sse.obfuscation_field(k) if obf else b"")
-        for k in range(16)
-    ]
+    end = b"]%s%s}\n\n" % (usage_null, obfuscation)
+    closing = b'"},"logprobs":null,"finish_reason":null}' + end
     head = b""
     per_choice: list[list[bytes]] = []
     for i, choice in enumerate(choices):
         opening = common + b'{"index":%d,' % i
         head += (
-            opening + b'"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,'
-            b'"finish_reason":null}]%s%s}\n\n'
-            % (usage_null, sse.obfuscation_field(0) if obf else b"")
+            opening + b'"delta":{"role":"assistant","content":"","refusal":null},'
+            b'"logprobs":null,"finish_reason":null}' + end
         )
         content = opening + b'"delta":{"content":"'
-        pieces = choice.escaped_pieces(pool)
-        events = group(pieces, groups[i])
         if req.logprobs:
-            raw = chunks(choice.raw_pieces(pool), groups[i])
-            steps = [
-                content
-                + text
-                + b'"},"logprobs":%s,"finish_reason":null}]%s%s}\n\n'
-                % (
-                    chat_logprobs(r, req.top_logprobs),
-                    usage_null,
-                    sse.obfuscation_field(len(text)) if obf else b"",
-                )
-                for text, r in zip(events, raw, strict=True)
-            ]
+            events = _with_logprobs(choice, pool, groups[i], content, end, req.top_logprobs)
+            if not paced:
+                events = [b"".join(events)] if events else []
         else:
-            steps = [content + text + content_tails[len(text) & 15] for text in events]
-        finish = opening + b'"delta":{},"logprobs":null,"finish_reason":"%s"}]%s%s}\n\n' % (
-            choice.finish_reason.encode(),
-            usage_null,
-            sse.obfuscation_field(15) if obf else b"",
+            events = sse.content_events(choice.separated(pool), groups[i], content, closing, paced)
+        finish = opening + b'"delta":{},"logprobs":null,"finish_reason":"%s"}' % (
+            choice.finish_reason.encode()
         )
-        if steps:
-            steps[-1] += finish
+        if events:
+            events[-1] += finish + end
         else:
-            steps = [finish]
-        per_choice.append(steps)
+            events = [finish + end]
+        per_choice.append(events)
     tail = b""
     if gen.include_usage:
-        tail = b'%s],"usage":%s%s}\n\n' % (
-            common,
-            chat_usage(gen.prompt_tokens, sum(c.tokens for c in choices)),
-            sse.obfuscation_field(15) if obf else b"",
-        )
+        usage = chat_usage(gen.prompt_tokens, sum(c.tokens for c in choices))
+        tail = b'%s],"usage":%s%s}\n\n' % (common, usage, obfuscation)
     return sse.interleave(per_choice, head, tail + sse.DONE)
+
+
+def _with_logprobs(
+    choice: Choice, pool: TextPool, sizes: list[int] | None, content: bytes, end: bytes, top: int
+) -> list[bytes]:
+    """Content events that carry their tokens' logprobs (slow path: only when asked)."""
+    raw = choice.raw_pieces(pool)
+    escaped = choice.separated(pool).split(SEP) if raw else []
+    runs = [[p] for p in raw] if sizes is None else chunks(raw, sizes)
+    texts = escaped if sizes is None else [b"".join(r) for r in chunks(escaped, sizes)]
+    return [
+        content + text + b'"},"logprobs":%s,"finish_reason":null}' % chat_logprobs(run, top) + end
+        for text, run in zip(texts, runs, strict=True)
+    ]

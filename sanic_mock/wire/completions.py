@@ -8,13 +8,13 @@ prompt; `echo` puts the prompt before the generated text.
 
 from __future__ import annotations
 
-from sanic_mock.corpus.pool import TextPool
+from sanic_mock.corpus.pool import SEP, TextPool
 from sanic_mock.generation import Choice
 from sanic_mock.wire import sse
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.logprobs import completion_logprobs
 from sanic_mock.wire.requests import CompletionRequest
-from sanic_mock.wire.sse import chunks, group
+from sanic_mock.wire.sse import chunks
 from sanic_mock.wire.usage import completion_usage
 
 
@@ -54,47 +54,53 @@ def stream(
     req: CompletionRequest,
     choices: list[Choice],
     pool: TextPool,
-    groups: list[list[int]],
+    groups: list[list[int] | None],
+    paced: bool,
 ) -> list[bytes]:
     gen = req.gen
     opening = b'data: {"id":"%s","object":"text_completion","created":%d,"choices":[' % (
         meta.id.encode(),
         meta.created,
     )
-    closing = b'],"model":%s,"system_fingerprint":"%s"%s}\n\n' % (
+    # Unlike chat chunks, legacy chunks carry no `usage: null` (the spec's usage is not nullable).
+    end = b'],"model":%s,"system_fingerprint":"%s"}\n\n' % (
         meta.model_json,
         meta.fingerprint.encode(),
-        b',"usage":null' if gen.include_usage else b"",
     )
     per_choice: list[list[bytes]] = []
     for i, choice in enumerate(choices):
-        texts = group(choice.escaped_pieces(pool), groups[i])
+        content = opening + b'{"text":"'
+        closing = b'","index":%d,"logprobs":null,"finish_reason":null}' % i + end
         if req.logprobs is not None:
-            logprobs = [
-                completion_logprobs(run, req.logprobs, 0)
-                for run in chunks(choice.raw_pieces(pool), groups[i])
+            raw = choice.raw_pieces(pool)
+            sizes = groups[i] or [1] * len(raw)
+            escaped = choice.separated(pool).split(SEP) if raw else []
+            events = [
+                content
+                + b"".join(text)
+                + b'","index":%d,"logprobs":%s,"finish_reason":null}'
+                % (i, completion_logprobs(run, req.logprobs, 0))
+                + end
+                for text, run in zip(chunks(escaped, sizes), chunks(raw, sizes), strict=True)
             ]
+            if not paced and events:
+                events = [b"".join(events)]
         else:
-            logprobs = [b"null"] * len(texts)
+            events = sse.content_events(choice.separated(pool), groups[i], content, closing, paced)
         echo = _echo(req, i)
-        steps = [
-            opening
-            + b'{"text":"%s%s","index":%d,"logprobs":%s,"finish_reason":null}'
-            % (echo if k == 0 else b"", text, i, lp)
-            + closing
-            for k, (text, lp) in enumerate(zip(texts, logprobs, strict=True))
-        ]
+        if echo and events:  # the prompt goes out with the first event
+            events[0] = events[0].replace(content, content + echo, 1)
         finish = (
             opening
             + b'{"text":"%s","index":%d,"logprobs":null,"finish_reason":"%s"}'
-            % (b"" if steps else echo, i, choice.finish_reason.encode())
-            + closing
+            % (b"" if events else echo, i, choice.finish_reason.encode())
+            + end
         )
-        if steps:
-            steps[-1] += finish
+        if events:
+            events[-1] += finish
         else:
-            steps = [finish]
-        per_choice.append(steps)
+            events = [finish]
+        per_choice.append(events)
     tail = b""
     if gen.include_usage:
         tail = b'%s],"model":%s,"system_fingerprint":"%s","usage":%s}\n\n' % (

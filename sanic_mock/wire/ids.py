@@ -1,6 +1,6 @@
 """Response ids in the real API's shapes: `chatcmpl-` / `cmpl-` + 29 alphanumerics, `req_` + 32 hex.
 
-Ids are a random per-process stem plus a counter, so making one costs a few hundred nanoseconds
+Ids are a random per-process stem plus a hex counter, so making one costs a few hundred nanoseconds
 and ids never repeat within a process; the stem makes collisions across workers and restarts
 unlikely.
 """
@@ -12,24 +12,18 @@ import secrets
 import string
 
 _ALPHABET = string.ascii_letters + string.digits
-_COUNTER_DIGITS = 8
+_COUNTER_DIGITS = 8  # hex digits of the counter at the end of an id
+_TAIL_MASK = 16**_COUNTER_DIGITS - 1
 
 
 class IdSource:
-    def __init__(self, stem: str | None = None) -> None:
-        self._stem = stem or "".join(secrets.choice(_ALPHABET) for _ in range(29 - _COUNTER_DIGITS))
-        self._req_stem = (
-            secrets.token_hex(8) if stem is None else stem.encode().hex()[:16].ljust(16, "0")
-        )
+    def __init__(self) -> None:
+        self._stem = "".join(secrets.choice(_ALPHABET) for _ in range(29 - _COUNTER_DIGITS))
+        self._req_stem = secrets.token_hex(8)
         self._count = itertools.count(1)
 
     def _tail(self) -> str:
-        n = next(self._count)
-        digits = []
-        for _ in range(_COUNTER_DIGITS):
-            n, r = divmod(n, 62)
-            digits.append(_ALPHABET[r])
-        return self._stem + "".join(reversed(digits))
+        return f"{self._stem}{next(self._count) & _TAIL_MASK:08x}"
 
     def chat(self) -> str:
         return "chatcmpl-" + self._tail()

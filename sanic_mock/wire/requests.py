@@ -154,6 +154,7 @@ class Generation:
     ignore_eos: bool
     stop: tuple[bytes, ...]
     seed: int | None
+    seed_key: bytes  # what `seed` is combined with: the request minus transport-only fields
     prompt_tokens: int
 
 
@@ -162,10 +163,12 @@ def _generation(
 ) -> Generation:
     model = _string(doc, "model", required=True)
     assert model is not None
-    n = _int(doc, "n", 1, 128)
-    stream = bool(_bool(doc, "stream"))
-    options = doc.get("stream_options")
+    # Optional fields are looked at only when present: typical requests carry a handful.
+    keys = doc.keys()
+    n = _int(doc, "n", 1, 128) if "n" in keys else None
+    stream = bool(_bool(doc, "stream")) if "stream" in keys else False
     include_usage, include_obfuscation = False, True
+    options = doc.get("stream_options")
     if options is not None:
         if not isinstance(options, dict):
             raise _invalid_type("stream_options", "an object", options)
@@ -177,16 +180,15 @@ def _generation(
             )
         include_usage = bool(_bool(options, "include_usage"))
         include_obfuscation = _bool(options, "include_obfuscation") is not False
-    limits = [_int(doc, name, 1) for name in limit_names]
-    limit = next((v for v in limits if v is not None), None)
-    min_tokens = _int(doc, "min_tokens", 0) or 0
-    for name, lo, hi in (
-        ("temperature", 0, 2),
-        ("top_p", 0, 1),
-        ("presence_penalty", -2, 2),
-        ("frequency_penalty", -2, 2),
-    ):
-        _number(doc, name, lo, hi)
+    limit = None
+    for name in limit_names:
+        if name in keys:
+            value = _int(doc, name, 1)
+            limit = value if limit is None else limit
+    min_tokens = (_int(doc, "min_tokens", 0) or 0) if "min_tokens" in keys else 0
+    seed = _int(doc, "seed", -(2**63), 2**63 - 1) if "seed" in keys else None
+    for name in _RANGED.keys() & keys:
+        _number(doc, name, *_RANGED[name])
     return Generation(
         model=model,
         n=n or 1,
@@ -195,11 +197,30 @@ def _generation(
         include_obfuscation=include_obfuscation,
         limit=limit,
         min_tokens=min_tokens,
-        ignore_eos=bool(_bool(doc, "ignore_eos")),
-        stop=_stop(doc),
-        seed=_int(doc, "seed", -(2**63), 2**63 - 1),
+        ignore_eos=bool(_bool(doc, "ignore_eos")) if "ignore_eos" in keys else False,
+        stop=_stop(doc) if "stop" in keys else (),
+        seed=seed,
+        seed_key=_seed_key(doc) if seed is not None else b"",
         prompt_tokens=prompt_tokens,
     )
+
+
+_RANGED = {
+    "temperature": (0, 2),
+    "top_p": (0, 1),
+    "presence_penalty": (-2, 2),
+    "frequency_penalty": (-2, 2),
+}
+
+
+# Fields that change how an answer is delivered or billed, not what it says.
+_NOT_CONTENT = frozenset({"stream", "stream_options", "user", "metadata", "store", "service_tier"})
+
+
+def _seed_key(doc: dict[str, Any]) -> bytes:
+    """Same seed + same request -> same text, whether streamed or not."""
+    content = {k: v for k, v in doc.items() if k not in _NOT_CONTENT}
+    return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,12 @@
 """Server-Sent-Events framing shared by the streaming endpoints.
 
 A stream is built as a list of *frames*: frame `k` holds every event due at step `k` (step 0 at
-the first-token delay, then one step per `--response-delay-ms`). With no delay the frames are
-written at once; with a delay the transport writes one frame per step.
+the first-token delay, then one step per `--response-delay-ms`). Unpaced streams are a single
+frame written at once; paced ones are written one frame per step.
+
+The content events of one choice differ only in their text, so they are written as
+`opening + text + closing` per event; with one token per event and no pacing the whole run is one
+`bytes.replace` over the separated text (see `corpus/pool.py`), with no Python work per token.
 """
 
 from __future__ import annotations
@@ -10,19 +14,39 @@ from __future__ import annotations
 import secrets
 import string
 
+from sanic_mock.corpus.pool import SEP
+
 DONE = b"data: [DONE]\n\n"
 
 # `obfuscation` pads stream chunks so their sizes do not reveal token lengths (the real API adds
-# it unless `stream_options.include_obfuscation` is false). Pre-made strings keep it cheap.
+# it unless `stream_options.include_obfuscation` is false). Pre-made random strings keep it cheap.
 _OBF_ALPHABET = string.ascii_letters + string.digits
 OBFUSCATION: tuple[bytes, ...] = tuple(
-    "".join(secrets.choice(_OBF_ALPHABET) for _ in range(max(1, 16 - k))).encode()
-    for k in range(16)
+    "".join(secrets.choice(_OBF_ALPHABET) for _ in range(4 + k)).encode() for k in range(12)
 )
 
 
-def obfuscation_field(size: int) -> bytes:
-    return b',"obfuscation":"' + OBFUSCATION[size & 15] + b'"'
+def obfuscation_field(k: int) -> bytes:
+    return b',"obfuscation":"' + OBFUSCATION[k % len(OBFUSCATION)] + b'"'
+
+
+def content_events(
+    separated: bytes, groups: list[int] | None, opening: bytes, closing: bytes, paced: bool
+) -> list[bytes]:
+    """The content events of one choice: one per step when `paced`, else all in one item.
+
+    `separated` is the choice's escaped text with `SEP` between tokens; `groups` gives the tokens
+    per event (None: one each).
+    """
+    if not separated and groups is None:
+        return []
+    if groups is None and not paced:
+        return [opening + separated.replace(SEP, closing + opening) + closing]
+    texts = separated.split(SEP)
+    if groups is not None:
+        texts = [b"".join(run) for run in chunks(texts, groups)]
+    events = [opening + text + closing for text in texts]
+    return events if paced else [b"".join(events)]
 
 
 def interleave(per_choice: list[list[bytes]], head: bytes, tail: bytes) -> list[bytes]:
@@ -30,10 +54,10 @@ def interleave(per_choice: list[list[bytes]], head: bytes, tail: bytes) -> list[
 
     `head` opens frame 0 (role chunks), `tail` closes the last frame (usage chunk, `[DONE]`).
     """
-    steps = max((len(events) for events in per_choice), default=0) or 1
     if len(per_choice) == 1:
         frames = list(per_choice[0]) or [b""]
     else:
+        steps = max((len(events) for events in per_choice), default=0) or 1
         frames = [
             b"".join(events[k] for events in per_choice if k < len(events)) for k in range(steps)
         ]
@@ -49,10 +73,3 @@ def chunks(pieces: list[bytes], sizes: list[int]) -> list[list[bytes]]:
         out.append(pieces[at : at + size])
         at += size
     return out
-
-
-def group(pieces: list[bytes], sizes: list[int]) -> list[bytes]:
-    """The text of each event: the pieces of each run joined."""
-    if len(sizes) == len(pieces):
-        return pieces
-    return [b"".join(run) for run in chunks(pieces, sizes)]

@@ -1,0 +1,59 @@
+"""The byte templates produce exactly what orjson would for the equivalent objects."""
+
+from __future__ import annotations
+
+import orjson
+
+from sanic_mock.corpus.pool import TextPool
+from sanic_mock.corpus.pregen import generate
+from sanic_mock.generation import Choice
+from sanic_mock.wire import chat, completions
+from sanic_mock.wire.chat import Meta
+from sanic_mock.wire.requests import parse_chat, parse_completion
+
+POOL = TextPool(generate(8, 0))
+META = Meta("chatcmpl-abc", 1700000000, orjson.dumps('m "quoted"'), "fp_0123456789")
+
+
+def test_chat_body_equals_orjson_of_the_object() -> None:
+    req = parse_chat(b'{"model":"m","messages":[{"role":"user","content":"hi"}],"n":2}')
+    choices = [Choice(10, 30, "stop"), Choice(500, 4, "length")]
+    body = chat.body(META, req, choices, POOL)
+    doc = orjson.loads(body)
+    assert orjson.dumps(doc) == body
+    assert doc["choices"][1]["message"]["content"] == POOL.raw_text(500, 4).decode()
+    assert doc["usage"]["completion_tokens"] == 34
+    assert doc["model"] == 'm "quoted"'
+
+
+def test_chat_stream_frames_parse_and_reassemble() -> None:
+    req = parse_chat(
+        b'{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,'
+        b'"stream_options":{"include_usage":true}}'
+    )
+    choice = Choice(123, 9, "length")
+    frames = chat.stream(META, req, [choice], POOL, [[2, 3, 4]], paced=True)
+    assert len(frames) == 3  # one frame per token group
+    events = b"".join(frames).split(b"\n\n")[:-1]
+    assert events[-1] == b"data: [DONE]"
+    chunks = [orjson.loads(e.removeprefix(b"data: ")) for e in events[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+    assert text == POOL.raw_text(123, 9).decode()
+    assert chunks[-1]["usage"]["completion_tokens"] == 9
+
+
+def test_completion_body_with_echo() -> None:
+    req = parse_completion(b'{"model":"m","prompt":"Say \\"hi\\"","echo":true}')
+    body = completions.body(META, req, [Choice(0, 3, "stop")], POOL)
+    doc = orjson.loads(body)
+    assert doc["choices"][0]["text"] == 'Say "hi"' + POOL.raw_text(0, 3).decode()
+    assert orjson.dumps(doc) == body
+
+
+def test_unpaced_stream_is_one_frame_with_the_same_events() -> None:
+    req = parse_chat(b'{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}')
+    choice = Choice(40, 12, "stop")
+    paced = chat.stream(META, req, [choice], POOL, [None], paced=True)
+    (whole,) = chat.stream(META, req, [choice], POOL, [None], paced=False)
+    assert len(paced) == 12 and b"".join(paced) == whole
+    assert whole.count(b"data: ") == 1 + 12 + 1 + 1  # role, 12 tokens, finish, [DONE]
