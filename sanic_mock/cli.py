@@ -60,7 +60,10 @@ UpstreamKeyEnvOption = Annotated[
 ]
 AllowSecretsOption = Annotated[
     bool,
-    typer.Option(help="Write or load recorded exchanges even if they hold key-like strings."),
+    typer.Option(
+        "--allow-secrets",
+        help="Write or load recorded exchanges even if they hold key-like strings.",
+    ),
 ]
 
 
@@ -363,7 +366,10 @@ def record(
     port: Annotated[int, typer.Option("-p", "--port", help="TCP port of the proxy.")] = 3000,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     append: Annotated[
-        bool, typer.Option(help="Add to the exchanges already in --out instead of replacing.")
+        bool,
+        typer.Option(
+            "--append", help="Add to the exchanges already in --out instead of replacing."
+        ),
     ] = False,
     requests: Annotated[
         Optional[Path],  # noqa: UP045
@@ -392,7 +398,7 @@ def record(
     if not out.parent.is_dir():
         raise SettingsError(f"--out {out}: no such folder {out.parent}")
     if requests is not None:
-        from sanic_mock.record import run_batch
+        from sanic_mock.record_batch import run_batch
 
         if concurrency < 1:
             raise SettingsError(f"--concurrency must be at least 1, got {concurrency}")

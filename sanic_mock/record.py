@@ -26,10 +26,9 @@ The only module that imports an HTTP client (httpx).
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +44,8 @@ from sanic_mock.api import EVENT_STREAM, JSON, Reply
 from sanic_mock.app import OpenAIErrorHandler, reply_headers
 from sanic_mock.corpus import io
 from sanic_mock.corpus.answers import from_chunks
-from sanic_mock.corpus.exchanges import Exchange, from_doc, stream_finished, to_doc
-from sanic_mock.corpus.format import Corpus, CorpusError
+from sanic_mock.corpus.exchanges import Exchange, stream_finished
+from sanic_mock.corpus.journal import Journal, finish_corpus, journal_path, read_journal
 from sanic_mock.corpus.scrub import clean_request, find_secret, kept_headers
 from sanic_mock.errors import OpenAIError
 from sanic_mock.settings import Settings
@@ -89,67 +88,6 @@ def split_endpoint(path: str) -> tuple[str, str]:
     rest = path[3:] if path == "/v1" or path.startswith("/v1/") else path
     rest = rest if rest.startswith("/") else "/" + rest
     return "/v1" + rest, rest
-
-
-def journal_path(out: Path) -> Path:
-    return out.with_name(out.name + ".journal")
-
-
-def read_journal(path: Path) -> list[Exchange]:
-    """The exchanges of a journal; a line torn by a kill mid-write is skipped."""
-    lines = path.read_bytes().split(b"\n")
-    out = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            doc = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue  # a line torn by a kill mid-write
-        try:
-            out.append(from_doc(doc))
-        except CorpusError as exc:
-            raise CorpusError(f"{path}, line {number}: {exc}") from None
-    return out
-
-
-class Journal:
-    """Append-only JSON lines, one finished exchange each, flushed to disk at once."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        size = os.fstat(self._fd).st_size
-        if size:  # a journal left by an interrupted run: finish its last line
-            with path.open("rb") as fh:
-                fh.seek(size - 1)
-                if fh.read(1) != b"\n":
-                    os.write(self._fd, b"\n")
-
-    def append(self, ex: Exchange) -> None:
-        os.write(self._fd, orjson.dumps(to_doc(ex), option=orjson.OPT_SORT_KEYS) + b"\n")
-        os.fsync(self._fd)
-
-    def close(self) -> None:
-        os.close(self._fd)
-
-
-def finish_corpus(out: Path, append: bool, allow_secrets: bool, tool: str) -> int:
-    """Write the journal (plus the existing corpus with `append`) to `out`; returns how many
-    exchanges the file holds (0: nothing written)."""
-    journal = journal_path(out)
-    recorded = read_journal(journal) if journal.exists() else []
-    existing: tuple[Exchange, ...] = ()
-    generator: dict[str, Any] = {"tool": tool}
-    if append and out.exists():
-        old = io.read(out, allow_secrets=allow_secrets)
-        existing, generator = old.exchanges, old.generator
-    exchanges = existing + tuple(recorded)
-    if exchanges:
-        corpus = Corpus(kind="recorded", generator=generator, exchanges=exchanges)
-        io.write(out, corpus, allow_secrets=allow_secrets)
-    journal.unlink(missing_ok=True)
-    return len(exchanges)
 
 
 def sse_data(raw: bytes) -> str | None:
@@ -244,7 +182,12 @@ class Recorder:
     """Sends requests upstream, reads the answers in their own tasks and journals them."""
 
     def __init__(
-        self, upstream: str, key: str | None, out: Path, allow_secrets: bool, log: Any = None
+        self,
+        upstream: str,
+        key: str | None,
+        out: Path,
+        allow_secrets: bool,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         self.base = upstream_base(upstream)
         self.key = key
@@ -253,7 +196,7 @@ class Recorder:
         self.journal = Journal(journal_path(out))
         self.tasks: set[asyncio.Task[None]] = set()
         self.recorded = 0
-        self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+        self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
 
     def headers_out(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         out = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
@@ -303,7 +246,7 @@ class Recorder:
             cap.done_us = int((time.monotonic() - cap.sent) * 1e6)
             cap.finished = True
         except httpx.HTTPError as exc:
-            self._log(f"record: upstream failed mid-answer ({type(exc).__name__}: {exc})")
+            self.log(f"record: upstream failed mid-answer ({type(exc).__name__}: {exc})")
         finally:
             if sink is not None:
                 sink.put_nowait(None)
@@ -337,7 +280,7 @@ class Recorder:
     def _journal(self, ex: Exchange) -> None:
         where = None if self.allow_secrets else find_secret(ex)
         if where is not None:
-            self._log(
+            self.log(
                 f"record: NOT recorded: {ex.describe()} holds a key-like string in its {where} "
                 "(--allow-secrets keeps it)"
             )
@@ -345,7 +288,7 @@ class Recorder:
         self.journal.append(ex)
         self.recorded += 1
         state = "" if ex.complete else " (incomplete)"
-        self._log(f"record: #{self.recorded} {ex.describe()} -> {ex.status}{state}")
+        self.log(f"record: #{self.recorded} {ex.describe()} -> {ex.status}{state}")
 
     async def stop(self) -> None:
         """Cancel answers still under way (they are recorded as incomplete), close the client."""
@@ -462,96 +405,3 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
     app.add_route(proxy, "/", methods=methods, name="proxy_root")
     app.add_route(proxy, "/<path:path>", methods=methods, name="proxy")
     return app
-
-
-def _batch_item(number: int, doc: Any) -> tuple[str, str, bytes]:
-    """(method, endpoint, body) of one `--requests` line: a request body, or
-    `{"endpoint": …, "method": …, "body": {…}}`."""
-    if not isinstance(doc, dict):
-        raise CorpusError(f"--requests line {number}: not a JSON object")
-    if isinstance(doc.get("body"), dict):
-        body = doc["body"]
-        endpoint = doc.get("endpoint") or doc.get("url")
-        method = str(doc.get("method", "POST")).upper()
-    else:
-        body, endpoint, method = doc, None, "POST"
-    if not isinstance(endpoint, str):
-        endpoint = (
-            "/v1/chat/completions"
-            if "messages" in body
-            else "/v1/embeddings"
-            if "input" in body
-            else "/v1/completions"
-        )
-    return method, split_endpoint(endpoint)[0], orjson.dumps(body)
-
-
-def _progress(done: int, total: int, failed: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    bar = "#" * filled + "." * (width - filled)
-    tail = f", {failed} failed" if failed else ""
-    end = "\n" if done == total else ""
-    print(f"\rrecord: [{bar}] {done}/{total}{tail}", end=end, file=sys.stderr, flush=True)
-
-
-async def _run_batch(rec: Recorder, items: list[tuple[str, str, bytes]], concurrency: int) -> int:
-    gate = asyncio.Semaphore(concurrency)
-    done = failed = 0
-    headers = rec.headers_out([("content-type", "application/json")])
-
-    async def one(method: str, endpoint: str, body: bytes) -> None:
-        nonlocal done, failed
-        async with gate:
-            try:
-                cap, response = await rec.open(method, endpoint, "", headers, body)
-                await rec.start(cap, response, None)
-                failed += not (cap.finished and 200 <= cap.status < 300)
-            except BadGateway as exc:
-                rec._log(f"\nrecord: {endpoint}: {exc.message}")
-                failed += 1
-            done += 1
-            _progress(done, len(items), failed)
-
-    _progress(0, len(items), 0)
-    try:
-        await asyncio.gather(*(one(*item) for item in items))
-    finally:
-        await rec.stop()
-    return failed
-
-
-def run_batch(
-    upstream: str,
-    key: str | None,
-    requests: Path,
-    out: Path,
-    append: bool,
-    allow_secrets: bool,
-    concurrency: int,
-) -> tuple[int, int]:
-    """Send every request of a JSONL file upstream and record the answers; Ctrl-C or SIGTERM
-    stops early and still writes what was recorded. Returns (exchanges in `out`, failures)."""
-    import signal
-
-    items = []
-    for number, line in enumerate(requests.read_bytes().splitlines(), 1):
-        if line.strip():
-            try:
-                items.append(_batch_item(number, orjson.loads(line)))
-            except orjson.JSONDecodeError as exc:
-                raise CorpusError(f"--requests line {number}: {exc}") from None
-    failed = 0
-
-    async def main() -> int:
-        rec = Recorder(upstream, key, out, allow_secrets, log=lambda m: None)
-        task = asyncio.current_task()
-        assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        return await _run_batch(rec, items, concurrency)
-
-    try:
-        failed = asyncio.run(main())
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("\nrecord: stopped; writing what was recorded", file=sys.stderr)
-    return finish_corpus(out, append, allow_secrets, "mock-openai record"), failed

@@ -22,9 +22,10 @@ from sanic_mock.corpus.exchanges import Exchange, from_doc, stream_finished, to_
 from sanic_mock.corpus.format import FORMAT_VERSION, Articles, Corpus, CorpusError
 from sanic_mock.corpus.importers import endpoint_of, import_file, sse_events
 from sanic_mock.corpus.index import Index, request_key
+from sanic_mock.corpus.journal import read_journal
 from sanic_mock.corpus.review import check, listing, show
 from sanic_mock.corpus.scrub import clean_request, find_secret, kept_headers
-from sanic_mock.record import read_journal, split_endpoint, sse_data, upstream_base
+from sanic_mock.record import split_endpoint, sse_data, upstream_base
 
 CHAT = "/v1/chat/completions"
 
