@@ -92,11 +92,11 @@ class Transport:
 
 
 class HttpxTransport(Transport):
-    def __init__(self, base: str, version: str) -> None:
+    def __init__(self, base: str, version: str, timeout: float = 60) -> None:
         super().__init__(base)
         self.version = version
         h2 = version == "2"
-        self.client = httpx.Client(http1=not h2, http2=h2, verify=False, timeout=60)
+        self.client = httpx.Client(http1=not h2, http2=h2, verify=False, timeout=timeout)
 
     def request(
         self, method: str, path: str, body: bytes | None = None, json_body: bool = True
@@ -126,12 +126,14 @@ class H3Transport(Transport):
 
     version = "3"
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, timeout: float = 60) -> None:
         super().__init__(base)
         from curl_cffi import requests as curl
         from curl_cffi.const import CurlHttpVersion
 
-        self.session = curl.Session(verify=False, http_version=CurlHttpVersion.V3ONLY, timeout=60)
+        self.session = curl.Session(
+            verify=False, http_version=CurlHttpVersion.V3ONLY, timeout=timeout
+        )
 
     def request(
         self, method: str, path: str, body: bytes | None = None, json_body: bool = True
@@ -184,6 +186,8 @@ PACED: dict[str, tuple[str, str]] = {
 }
 
 
-def connect(servers: Servers, server_key: str, version: str) -> Transport:
+def connect(servers: Servers, server_key: str, version: str, timeout: float = 60) -> Transport:
     base = servers.get(server_key).base_url
-    return H3Transport(base) if version == "3" else HttpxTransport(base, version)
+    if version == "3":
+        return H3Transport(base, timeout)
+    return HttpxTransport(base, version, timeout)
