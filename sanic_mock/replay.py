@@ -42,6 +42,12 @@ from sanic_mock.wire.sse import DONE as DONE_FRAME
 
 CHAT, COMPLETIONS, EMBEDDINGS = "/v1/chat/completions", "/v1/completions", "/v1/embeddings"
 
+# Stream templates hold these where the id and `created` go (orjson writes NUL as \u0000, which
+# recorded text cannot produce unescaped); replies replace them.
+_RID_TEXT, _CREATED_TEXT = "\x00rid\x00", "\x00created\x00"
+_RID, _CREATED = orjson.dumps(_RID_TEXT)[1:-1], orjson.dumps(_CREATED_TEXT)
+_TEMPLATES = 4096  # cached stream templates per worker (cleared when full)
+
 # MockAPI keeps a sampler over an article pool; replay never draws from it.
 _NO_ARTICLES = Articles(b" ", np.array([1], dtype=np.uint32), np.array([1], dtype=np.uint32))
 
@@ -57,6 +63,44 @@ class RecordedError(OpenAIError):
 
     def render(self) -> bytes:
         return self._body
+
+
+class _Template:
+    """A stream's frames with the id and `created` placeholders. `created` is filled once per
+    second and the frames cut at the id placeholder, so a reply is one `bytes.join` (all
+    frames in one piece when unpaced, per frame when paced)."""
+
+    __slots__ = ("frames", "times", "_second", "_parts", "_frame_parts", "_offsets")
+
+    def __init__(self, frames: list[bytes], times: list[int]) -> None:
+        self.frames, self.times = frames, times
+        self._offsets: tuple[float, ...] | None = None
+        self._second = -1
+        self._parts: list[bytes] = []
+        self._frame_parts: list[list[bytes]] | None = None
+
+    def _at(self, created: int) -> None:
+        if created != self._second:
+            self._second, self._frame_parts = created, None
+            stamp = b"%d" % created
+            self._parts = b"".join(self.frames).replace(_CREATED, stamp).split(_RID)
+
+    def offsets(self, scale: float) -> tuple[float, ...]:
+        """Each frame's due time in seconds after the request (the scale is fixed per API)."""
+        if self._offsets is None:
+            self._offsets = tuple(t / 1e6 * scale for t in self.times)
+        return self._offsets
+
+    def parts(self, created: int) -> list[bytes]:
+        self._at(created)
+        return self._parts
+
+    def frame_parts(self, created: int) -> list[list[bytes]]:
+        self._at(created)
+        if self._frame_parts is None:
+            stamp = b"%d" % created
+            self._frame_parts = [f.replace(_CREATED, stamp).split(_RID) for f in self.frames]
+        return self._frame_parts
 
 
 def _frame(doc: Any) -> bytes:
@@ -82,6 +126,7 @@ class ReplayAPI(MockAPI):
         self._model_bodies = {m: models.model_body(m) for m in settings.models}
         self._answers: dict[int, Answer] = {}
         self._parsed: dict[int, list[Any]] = {}
+        self._templates: dict[tuple[int, str | None, bool, int], _Template] = {}
 
     # -- finding the exchange -----------------------------------------------------------------
     def find(self, endpoint: str, doc: Any) -> tuple[Exchange, bool] | None:
@@ -248,22 +293,46 @@ class ReplayAPI(MockAPI):
         include_usage: bool,
         prompt_tokens: int,
     ) -> Reply:
+        """Frames built once per (exchange, request shape) with placeholders for the id and
+        `created`, then filled in per request (see `_Template`) instead of one JSON encoding
+        per event."""
+        key = (id(ex), model, include_usage, prompt_tokens)
+        found = self._templates.get(key)
+        if found is None:
+            if len(self._templates) >= _TEMPLATES:
+                self._templates.clear()
+            found = self._templates[key] = self._template(
+                ex, endpoint, model, include_usage, prompt_tokens
+            )
         rid, created = self._fresh(endpoint)
+        ident = rid.encode()
+        if not self.scale:  # sent in one write anyway
+            return Reply(b"", [ident.join(found.parts(created))])
+        frames = [ident.join(parts) for parts in found.frame_parts(created)]
+        return Reply(b"", frames, offsets=found.offsets(self.scale))
+
+    def _template(
+        self,
+        ex: Exchange,
+        endpoint: str,
+        model: str | None,
+        include_usage: bool,
+        prompt_tokens: int,
+    ) -> _Template:
+        rid, created = _RID_TEXT, _CREATED_TEXT
         if ex.streamed:
             frames, times = self._restream(ex, rid, created, model, include_usage, prompt_tokens)
         else:
             frames = self._split(ex, endpoint, rid, created, model, include_usage, prompt_tokens)
             step = ex.duration_us / len(frames)
             times = [round(step * (k + 1)) for k in range(len(frames))]
-        if not self.scale:
-            return Reply(b"", frames)
-        return Reply(b"", frames, offsets=tuple(t / 1e6 * self.scale for t in times))
+        return _Template(frames, times)
 
     def _restream(
         self,
         ex: Exchange,
         rid: str,
-        created: int,
+        created: Any,
         model: str | None,
         include_usage: bool,
         prompt_tokens: int,
@@ -314,7 +383,7 @@ class ReplayAPI(MockAPI):
         ex: Exchange,
         endpoint: str,
         rid: str,
-        created: int,
+        created: Any,
         model: str | None,
         include_usage: bool,
         prompt_tokens: int,

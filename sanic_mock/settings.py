@@ -178,6 +178,10 @@ class Settings:
                 "recording runs in one worker process (drop --workers)",
             ),
             (
+                up is None or not self.serves_http2,
+                "recording runs on Sanic's HTTP/1.1 server (drop --http2 and --tls-cert)",
+            ),
+            (
                 self.on_miss != "proxy" or self.corpus is not None,
                 "--on-miss proxy needs --corpus FILE (the recorded corpus it adds to)",
             ),

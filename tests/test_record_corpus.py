@@ -416,3 +416,67 @@ def test_listing_show_and_check() -> None:
     assert problems and all(p.startswith("exchange ") for p in problems)
     assert any("expected 'chat.completion'" in p for p in problems)
     assert check(Corpus(kind="recorded", generator={}, exchanges=(stream_exchange(),))) == []
+
+
+# -- layers and fuzzing -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "module",
+    [
+        "sanic_mock.corpus.exchanges",
+        "sanic_mock.corpus.scrub",
+        "sanic_mock.corpus.index",
+        "sanic_mock.corpus.answers",
+        "sanic_mock.corpus.importers",
+        "sanic_mock.corpus.review",
+        "sanic_mock.corpus.journal",
+        "sanic_mock.replay",
+    ],
+)
+def test_recorded_corpus_code_imports_no_server_or_http_client(module: str) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        f"import sys, {module}\n"
+        "bad = [m for m in ('sanic', 'httpx', 'typer') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_only_the_recorder_imports_the_http_client() -> None:
+    package = Path(__file__).resolve().parents[1] / "sanic_mock"
+    users = sorted(
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*.py")
+        if "import httpx" in p.read_text()
+    )
+    assert users == ["record.py"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_json, min_size=1, max_size=3))
+def test_importing_any_jsonl_raises_only_corpus_error(lines: list[Any]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.jsonl"
+        path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines))
+        try:
+            import_file(path)
+        except CorpusError:
+            pass
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_json, max_size=3))
+def test_importing_any_cassette_raises_only_corpus_error(items: list[Any]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "c.json"
+        path.write_bytes(orjson.dumps({"interactions": items}))
+        try:
+            import_file(path)
+        except CorpusError:
+            pass

@@ -160,3 +160,24 @@ def test_replay_settings_are_validated() -> None:
     with pytest.raises(SettingsError, match="--on-miss proxy needs --upstream"):
         Settings(on_miss="proxy")
     assert Settings(replay_timing="scaled:0.5").replay_scale == 0.5
+
+
+def test_cached_stream_templates_get_fresh_ids_every_time(tmp_path: Path) -> None:
+    import time
+
+    for timing in ("none", "recorded"):
+        api = make(
+            tmp_path,
+            stream_exchange(),
+            json_exchange("q", "Some words here."),
+            replay_timing=timing,
+        )
+        seen = set()
+        for content in ("stream me", "q", "stream me", "q"):
+            got = events(api.chat(raw(**chat_request(content, stream=True))).frames)
+            assert got[-1] == "[DONE]"
+            ids = {e["id"] for e in got[:-1]}
+            assert len(ids) == 1 and not ids & seen
+            seen |= ids
+            assert all(abs(e["created"] - time.time()) < 5 for e in got[:-1])
+        assert timing == "none" or api.scale == 1.0
