@@ -2,7 +2,7 @@
 
 A corpus file is one msgpack map (see `corpus/README.md` at the repository root):
 
-    {"format": "mock-openai-corpus", "version": 1, "kind": "articles",
+    {"format": "mock-openai-corpus", "version": 2, "kind": "articles",
      "generator": {...what built it...},
      "articles": {"text": <bin utf-8>,
                   "piece_ends": <bin uint32 LE>, "article_ends": <bin uint32 LE>}}
