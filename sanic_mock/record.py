@@ -44,7 +44,7 @@ from sanic_mock.api import EVENT_STREAM, JSON, Reply
 from sanic_mock.app import OpenAIErrorHandler, reply_headers
 from sanic_mock.corpus import io
 from sanic_mock.corpus.answers import from_chunks
-from sanic_mock.corpus.exchanges import Exchange, stream_finished
+from sanic_mock.corpus.exchanges import Exchange, parse_events, stream_finished
 from sanic_mock.corpus.journal import Journal, finish_corpus, journal_path, read_journal
 from sanic_mock.corpus.scrub import clean_request, find_secret, kept_headers
 from sanic_mock.errors import OpenAIError
@@ -128,9 +128,7 @@ class Capture:
     def exchange(self, complete: bool) -> Exchange:
         body, text, model, usage = None, None, None, None
         if self.events is not None:
-            answer = from_chunks(
-                [orjson.loads(e) for e in self.events if e.startswith("{") and _json_ok(e)]
-            )
+            answer = from_chunks(parse_events(self.events))
             model, usage = answer.model, answer.usage
             complete = complete and stream_finished(self.events)
         elif self.data:
@@ -159,14 +157,6 @@ class Capture:
             model=model,
             usage=usage,
         )
-
-
-def _json_ok(text: str) -> bool:
-    try:
-        orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return False
-    return True
 
 
 def parse_request(raw: bytes) -> Any:

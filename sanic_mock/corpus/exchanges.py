@@ -13,6 +13,7 @@ that are unset are left out of the map, so files stay small and identical for id
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,20 +63,25 @@ class Exchange:
 
     def chunks(self) -> list[Any]:
         """The stream's events parsed as JSON, `[DONE]` and unparsable events left out."""
-        out = []
-        for data in self.events or ():
-            if data == DONE:
-                continue
-            try:
-                out.append(orjson.loads(data))
-            except orjson.JSONDecodeError:
-                continue
-        return out
+        return parse_events(self.events or ())
 
     def describe(self) -> str:
         """How messages name this exchange: method, endpoint, model."""
         model = f" model={self.model}" if self.model else ""
         return f"{self.method} {self.endpoint}{model}"
+
+
+def parse_events(events: Iterable[str]) -> list[Any]:
+    """SSE payloads parsed as JSON, `[DONE]` and unparsable events left out."""
+    out = []
+    for data in events:
+        if data == DONE:
+            continue
+        try:
+            out.append(orjson.loads(data))
+        except orjson.JSONDecodeError:
+            continue
+    return out
 
 
 def stream_finished(events: list[str] | tuple[str, ...]) -> bool:
