@@ -178,6 +178,7 @@ class Recorder:
         out: Path,
         allow_secrets: bool,
         log: Callable[[str], None] | None = None,
+        on_recorded: Callable[[Exchange], None] | None = None,
     ) -> None:
         self.base = upstream_base(upstream)
         self.key = key
@@ -187,6 +188,7 @@ class Recorder:
         self.tasks: set[asyncio.Task[None]] = set()
         self.recorded = 0
         self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+        self.on_recorded = on_recorded
 
     def headers_out(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         out = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
@@ -277,6 +279,8 @@ class Recorder:
             return
         self.journal.append(ex)
         self.recorded += 1
+        if self.on_recorded is not None:
+            self.on_recorded(ex)
         state = "" if ex.complete else " (incomplete)"
         self.log(f"record: #{self.recorded} {ex.describe()} -> {ex.status}{state}")
 
@@ -360,7 +364,12 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
             left = len(read_journal(journal))
             print(f"record: continuing {journal} ({left} exchanges)", file=sys.stderr)
         state["rec"] = Recorder(
-            settings.upstream or "", settings.upstream_key, out, settings.allow_secrets
+            settings.upstream or "",
+            settings.upstream_key,
+            out,
+            settings.allow_secrets,
+            # --on-miss proxy: what was just recorded answers the next identical request
+            on_recorded=None if replay is None else replay.index.add,
         )
         print(
             f"record: forwarding to {upstream_base(settings.upstream or '')}, recording into "

@@ -286,6 +286,9 @@ def test_on_miss_proxy_forwards_and_records(upstream: Server, tmp_path: Path) ->
         assert hit.id != "chatcmpl-upstream1"  # replayed: a fresh id
         miss = c.chat.completions.create(model="tool-model", messages=MESSAGES, tools=TOOLS)
         assert miss.id == "chatcmpl-upstream1"  # forwarded
+        again = c.chat.completions.create(model="tool-model", messages=MESSAGES, tools=TOOLS)
+        assert again.id != "chatcmpl-upstream1"  # replayed from what was just recorded
+        assert tool_calls(again.choices[0].message) == tool_calls(miss.choices[0].message)
     assert sorted(e.model or "" for e in io.read(out).exchanges) == ["slow-stream", "tool-model"]
 
 

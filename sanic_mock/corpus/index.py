@@ -106,13 +106,20 @@ class Index:
         self._pool: dict[str, list[Exchange]] = {}  # answers to sample from, per endpoint
         self._recorded: dict[str, list[tuple[int, Exchange]]] = {}
         self._rng = random.Random(seed)
-        for number, ex in enumerate(exchanges):
-            if not ex.complete:  # cut short: never served as if it were a whole answer
-                continue
-            self._by_key.setdefault(self.key(ex.endpoint, ex.request), []).append(ex)
-            self._recorded.setdefault(ex.endpoint, []).append((number, ex))
-            if ex.ok:
-                self._pool.setdefault(ex.endpoint, []).append(ex)
+        self._count = 0
+        for ex in exchanges:
+            self.add(ex)
+
+    def add(self, ex: Exchange) -> None:
+        """Index one more exchange (numbered after the others); an incomplete one is skipped,
+        never served as if it were a whole answer."""
+        number, self._count = self._count, self._count + 1
+        if not ex.complete:
+            return
+        self._by_key.setdefault(self.key(ex.endpoint, ex.request), []).append(ex)
+        self._recorded.setdefault(ex.endpoint, []).append((number, ex))
+        if ex.ok:
+            self._pool.setdefault(ex.endpoint, []).append(ex)
 
     def key(self, endpoint: str, body: Any) -> bytes:
         return request_key(endpoint, body, self.ignore)
