@@ -5,10 +5,11 @@ A corpus file is one msgpack map (see `corpus/README.md` at the repository root)
     {"format": "mock-openai-corpus", "version": 2, "kind": "articles",
      "generator": {...what built it...},
      "articles": {"text": <bin utf-8>,
-                  "piece_ends": <bin uint32 LE>, "article_ends": <bin uint32 LE>}}
+                  "piece_lengths": <bin uint8>, "article_ends": <bin uint32 LE>}}
 
-`text` is every article concatenated; `piece_ends[i]` is the byte offset where token piece `i`
-ends; `article_ends[j]` is the piece index where article `j` ends. Storing one blob and two offset
+`text` is every article concatenated; `piece_lengths[i]` is the byte length of token piece `i`
+(in memory: `piece_ends`, their running sum); `article_ends[j]` is the piece index where
+article `j` ends. Storing one blob and two offset
 arrays (not lists of strings) makes a 4096-article corpus load in milliseconds.
 
 A recorded corpus (kind "recorded", since version 2) holds `"exchanges"`, a list of recorded

@@ -72,8 +72,19 @@ def process(cmd: list[str], health: str | None) -> Iterator[subprocess.Popen[byt
 def mock(port: int, *extra: str) -> list[str]:
     return pinned(
         SERVER_CPU,
-        [sys.executable, "-m", "sanic_mock", "serve", "--port", str(port), "--token-stddev", "0",
-         "--token-mean", "256", *extra],
+        [
+            sys.executable,
+            "-m",
+            "sanic_mock",
+            "serve",
+            "--port",
+            str(port),
+            "--token-stddev",
+            "0",
+            "--token-mean",
+            "256",
+            *extra,
+        ],
     )
 
 
@@ -100,8 +111,19 @@ def wrk(url: str, body: dict[str, object] | None, duration: float, conns: int = 
 
 
 def sse(port: int, streams: int, duration: float, tokens: int) -> dict[str, float]:
-    cmd = [sys.executable, str(HERE / "sse_client.py"), "--port", str(port), "--streams",
-           str(streams), "--duration", str(duration), "--tokens", str(tokens), "--json"]
+    cmd = [
+        sys.executable,
+        str(HERE / "sse_client.py"),
+        "--port",
+        str(port),
+        "--streams",
+        str(streams),
+        "--duration",
+        str(duration),
+        "--tokens",
+        str(tokens),
+        "--json",
+    ]
     out = subprocess.run(pinned(CLIENT_CPU, cmd), capture_output=True, text=True, check=True)
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
@@ -160,7 +182,9 @@ def main() -> None:
         m_sse = median([wrk(url + "/v1/chat/completions", sse_body, d) for _ in range(r)])
 
     bport = free_port()
-    bare = pinned(SERVER_CPU, [sys.executable, str(HERE / "bare_sanic.py"), str(bport), str(canned)])
+    bare = pinned(
+        SERVER_CPU, [sys.executable, str(HERE / "bare_sanic.py"), str(bport), str(canned)]
+    )
     with process(bare, f"http://127.0.0.1:{bport}/health"):
         url = f"http://127.0.0.1:{bport}"
         b_health = median([wrk(url + "/health", None, d) for _ in range(r)])
@@ -187,10 +211,22 @@ def main() -> None:
         return "—" if v is None else f"{v:,.0f}"
 
     rows.append(("`GET /health`", fmt(m_health), fmt(b_health), f"{m_health / b_health:.2f}"))
-    rows.append((f"chat, JSON, 256 tokens ({size_json} B)", fmt(m_json), fmt(b_json),
-                 f"{m_json / b_json:.2f}"))
-    rows.append((f"chat, stream, 256 tokens, no delay ({size_sse} B)", fmt(m_sse), fmt(b_sse),
-                 f"{m_sse / b_sse:.2f}"))
+    rows.append(
+        (
+            f"chat, JSON, 256 tokens ({size_json} B)",
+            fmt(m_json),
+            fmt(b_json),
+            f"{m_json / b_json:.2f}",
+        )
+    )
+    rows.append(
+        (
+            f"chat, stream, 256 tokens, no delay ({size_sse} B)",
+            fmt(m_sse),
+            fmt(b_sse),
+            f"{m_sse / b_sse:.2f}",
+        )
+    )
     lines = [
         "| scenario (HTTP/1.1, 64 connections) | mock-openai req/s | bare Sanic req/s | ratio |",
         "|---|---:|---:|---:|",
@@ -222,8 +258,16 @@ def main() -> None:
                 if name == "mock-openai":
                     cmd = mock(port, "--response-delay-ms", str(gap), "--token-mean", "64")
                 else:
-                    cmd = pinned(SERVER_CPU, [sys.executable, str(HERE / "bare_sanic.py"),
-                                              str(port), str(canned64), str(gap)])
+                    cmd = pinned(
+                        SERVER_CPU,
+                        [
+                            sys.executable,
+                            str(HERE / "bare_sanic.py"),
+                            str(port),
+                            str(canned64),
+                            str(gap),
+                        ],
+                    )
                 with process(cmd, f"http://127.0.0.1:{port}/health") as proc:
                     before = cpu_seconds(proc.pid)
                     result = sse(port, streams, d * 2, 64)

@@ -39,7 +39,9 @@ def request_bytes(port: int, max_tokens: int) -> bytes:
     )
 
 
-async def stream_loop(port: int, payload: bytes, stop_at: float, out: dict[str, list[float]]) -> None:
+async def stream_loop(
+    port: int, payload: bytes, stop_at: float, out: dict[str, list[float]]
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     ttft, gaps = out["ttft"], out["gaps"]
     counter = out["events"]
