@@ -27,7 +27,9 @@ import signal
 import socket
 import ssl
 import sys
+import types
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from multiprocessing.connection import wait
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -151,6 +153,7 @@ def _worker(
     quic = [] if udp is None else [udp]
     sockets = Sockets([tcp] if tls else [], [] if tls else [tcp], quic)
     app = asgi_app(settings)
+    _add_reason_phrases()
     trigger = _signalled if stop is None else functools.partial(_stopped, stop)
     uvloop.run(_run(app, MockConfig(settings), sockets, trigger))
 
@@ -189,6 +192,29 @@ async def _signalled() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, received.set)
     await received.wait()
+
+
+def _add_reason_phrases() -> None:
+    """hypercorn's HTTP/1.1 status lines carry no reason phrase (`HTTP/1.1 200 `): valid, but
+    h2load and other http-parser based load generators then count every answer as failed. Give
+    hypercorn's h11 module a view of h11 whose `Response` adds the standard phrase ("OK")."""
+    import h11
+    from hypercorn.protocol import h11 as protocol
+
+    if getattr(protocol, "h11", None) is not h11:  # already done, or hypercorn changed
+        return
+
+    def response(**kwargs: Any) -> h11.Response:
+        status = kwargs["status_code"]
+        kwargs.setdefault("reason", HTTPStatus(status).phrase if status in _KNOWN else b"")
+        return h11.Response(**kwargs)
+
+    view = types.SimpleNamespace(**{k: getattr(h11, k) for k in dir(h11) if not k.startswith("_")})
+    view.Response = response
+    setattr(protocol, "h11", view)  # noqa: B010 - a module attribute, replaced on purpose
+
+
+_KNOWN = frozenset(s.value for s in HTTPStatus)
 
 
 def _quiet_handshakes(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

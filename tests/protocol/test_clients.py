@@ -146,6 +146,9 @@ def test_h2load_completes_without_errors(servers: Servers, key: str, tmp_path: P
     )  # fmt: skip
     assert_all_succeeded(report, 200)
     assert "status codes: 200 2xx" in report, report
+    # HTTP/1.1 on the same port; h2load needs a reason phrase in the status line to count it.
+    report = h2load("--h1", "-n", "200", "-c", "4", url + "/models")
+    assert_all_succeeded(report, 200)
 
 
 def test_http3_and_http2_with_two_workers(tls_files: tuple[Path, Path]) -> None:
