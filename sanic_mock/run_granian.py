@@ -12,7 +12,9 @@ granian is an optional extra: `pip install 'mock-openai[granian]'`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -34,6 +36,8 @@ def serve(settings: Settings) -> None:
         raise SettingsError(
             "--http2-engine granian needs granian: pip install 'mock-openai[granian]'"
         ) from None
+    port = free_to_bind(settings.host, settings.port)  # granian itself panics on a taken port
+    settings = dataclasses.replace(settings, port=port)
     with tempfile.TemporaryDirectory(prefix="mock-openai-") as tmp:
         key = None
         if settings.tls_key is not None:
@@ -57,6 +61,17 @@ def serve(settings: Settings) -> None:
         )
         print(f"mock-openai listening on {describe(settings)}", file=sys.stderr, flush=True)
         server.serve(target_loader=functools.partial(asgi_app, settings), wrap_loader=False)
+
+
+def free_to_bind(host: str, port: int) -> int:
+    """`port` (or, for 0, a port the kernel picks) once it is known to be free on `host`."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SettingsError(f"cannot listen on {host}:{port} TCP: {exc.strerror}") from None
+        return int(probe.getsockname()[1])
 
 
 def describe(settings: Settings) -> str:

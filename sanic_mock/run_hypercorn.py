@@ -20,6 +20,7 @@ processes that do not know it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import multiprocessing
@@ -72,11 +73,15 @@ class MockConfig(Config):
         return server_context(Path(self.certfile), Path(self.keyfile))
 
 
-def serve(settings: Settings) -> None:
+def _logging(settings: Settings) -> None:
     logging.basicConfig(
         level=logging.DEBUG if settings.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def serve(settings: Settings) -> None:
+    _logging(settings)
     if settings.serves_http3 and settings.tls_cert is not None and settings.tls_key is not None:
         check_quic(settings.tls_cert, settings.tls_key)
     tcp = _bind(settings.host, settings.port, socket.SOCK_STREAM)
@@ -146,7 +151,7 @@ def _worker(
     if stop is not None:
         # Ctrl-C reaches the whole process group: the supervisor alone acts on it, through `stop`.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        logging.basicConfig(level=logging.DEBUG if settings.verbose else logging.WARNING)
+        _logging(settings)
     tls = settings.tls_cert is not None
     if udp is None and settings.serves_http3:
         udp = _bind(settings.host, settings.port, socket.SOCK_DGRAM, reuse_port=True)
@@ -182,7 +187,7 @@ def _poke(address: tuple[Any, ...]) -> None:
     `SO_REUSEPORT` the kernel picks the receiving worker by source port, so send a few."""
     family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
     for _ in range(8):
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock, contextlib.suppress(OSError):
             sock.sendto(b"\0", address)
 
 

@@ -103,8 +103,12 @@ def h2load(url: str, proto: str, body: Path | None, duration: float) -> tuple[fl
     shape = ["--h1", "-c", "32", "-m", "1"] if proto == "h1" else ["-c", "4", "-m", "32"]
     data = ["-d", str(body), "-H", "content-type: application/json"] if body else []
     cmd = [*pinned(1), "h2load", *shape, *data, "-t", "1", "--warm-up-time", "1",
-           "-D", f"{duration:g}", url]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
+           "-D", f"{duration:g}", "-N", "5s", url]  # fmt: skip
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30).stdout
+    except subprocess.TimeoutExpired:  # seen once on a busy machine: count it, keep going
+        print(f"h2load timed out: {' '.join(cmd)}", file=sys.stderr)
+        return float("nan"), 1
     rate = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
     bad = re.search(r"(\d+) failed, (\d+) errored", out)
     if rate is None or bad is None:
@@ -198,7 +202,8 @@ def main() -> None:
                         rates.append(rate)
                         errors += bad
                     raw.setdefault(row, {})[name] = rates
-                    cells.append(f"{statistics.median(rates):,.0f}")
+                    done = [r for r in rates if r == r] or [float("nan")]  # drop timed-out runs
+                    cells.append(f"{statistics.median(done):,.0f}")
             finally:
                 stop(proc)
             print(f"| {row} | " + " | ".join(cells) + f" | {errors} |", flush=True)

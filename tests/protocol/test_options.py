@@ -146,21 +146,38 @@ def test_hypercorn_limits_are_raised_for_load_tests(tls_files: tuple[Path, Path]
     assert ctx is not None and ctx.minimum_version == ssl.TLSVersion.TLSv1_3
 
 
+def serve_fails(*argv: str) -> list[str]:
+    """`mock-openai serve ARGV` in a subprocess; it must exit 2. Returns its stderr lines."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sanic_mock", "serve", "--pregen-count", "16", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
+    )
+    assert done.returncode == 2, done.stderr
+    return done.stderr.strip().splitlines()
+
+
 def test_busy_udp_port_is_a_one_line_error(tls_files: tuple[Path, Path]) -> None:
     """HTTP/3 needs the UDP port of the same number: taken, it fails before serving."""
     cert, key = tls_files
     port = free_port()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.bind(("127.0.0.1", port))
-        argv = ["serve", "--port", str(port), "--pregen-count", "16"]
-        argv += ["--tls-cert", str(cert), "--tls-key", str(key)]
-        done = subprocess.run(
-            [sys.executable, "-m", "sanic_mock", *argv],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=clean_env(),
-        )
-    assert done.returncode == 2, done.stderr
+        lines = serve_fails("--port", str(port), "--tls-cert", str(cert), "--tls-key", str(key))
     expected = f"cannot listen on 127.0.0.1:{port} UDP (HTTP/3): Address already in use"
-    assert done.stderr.strip().splitlines() == [f"mock-openai: error: {expected}"]
+    assert lines == [f"mock-openai: error: {expected}"]
+
+
+@pytest.mark.parametrize("engine", ["hypercorn", "granian"])
+def test_busy_tcp_port_is_a_one_line_error(engine: str) -> None:
+    if engine == "granian":
+        pytest.importorskip("granian")
+    port = free_port()
+    with socket.socket() as tcp:
+        tcp.bind(("127.0.0.1", port))
+        tcp.listen()
+        lines = serve_fails("--port", str(port), "--http2", "--http2-engine", engine)
+    expected = f"cannot listen on 127.0.0.1:{port} TCP: Address already in use"
+    assert lines == [f"mock-openai: error: {expected}"]
