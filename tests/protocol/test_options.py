@@ -181,3 +181,43 @@ def test_busy_tcp_port_is_a_one_line_error(engine: str) -> None:
         lines = serve_fails("--port", str(port), "--http2", "--http2-engine", engine)
     expected = f"cannot listen on 127.0.0.1:{port} TCP: Address already in use"
     assert lines == [f"mock-openai: error: {expected}"]
+
+
+def test_only_the_runners_import_servers() -> None:
+    """hypercorn and granian load only with their runner (DESIGN.md §1). (aioquic is not
+    checked: Sanic itself imports it whenever it is installed.)"""
+    code = (
+        "import sys\n"
+        "import sanic_mock.cli, sanic_mock.app, sanic_mock.asgi, sanic_mock.tls, sanic_mock.certs\n"
+        "import sanic_mock.run_sanic\n"
+        "bad = [m for m in ('hypercorn', 'granian') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "import sanic_mock.run_granian\n"
+        "assert 'granian' not in sys.modules  # imported when serving, being an optional extra\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=clean_env())
+
+
+def test_hypercorn_adjustments_still_apply() -> None:
+    """The two hypercorn adjustments hook into module names; fail loudly if those move."""
+    import asyncio
+
+    import h11
+    from hypercorn.asyncio import run as hypercorn_run
+    from hypercorn.asyncio.udp_server import UDPServer
+    from hypercorn.protocol import h11 as hypercorn_h11
+
+    from sanic_mock import run_hypercorn
+
+    run_hypercorn._add_reason_phrases()
+    run_hypercorn._roomier_quic_queue()
+    response = hypercorn_h11.h11.Response(status_code=404, headers=[])
+    assert isinstance(response, h11.Response) and response.reason == b"Not Found"
+    server_class = hypercorn_run.UDPServer
+    assert server_class is not UDPServer and issubclass(server_class, UDPServer)
+    loop = asyncio.new_event_loop()
+    try:
+        server = server_class(None, loop, None, None, {})
+        assert server.protocol_queue.maxsize == run_hypercorn.QUIC_QUEUE
+    finally:
+        loop.close()
