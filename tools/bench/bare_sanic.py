@@ -34,7 +34,7 @@ async def health(request: Request) -> HTTPResponse:
 
 @app.post("/v1/chat/completions")
 async def chat(request: Request) -> HTTPResponse | None:
-    if b'"stream":true' not in request.body:
+    if b'"stream": true' not in request.body and b'"stream":true' not in request.body:
         return HTTPResponse(JSON_BODY, content_type="application/json")
     if not GAP:
         return HTTPResponse(SSE_BODY, content_type="text/event-stream; charset=utf-8")

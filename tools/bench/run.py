@@ -250,6 +250,7 @@ def main() -> None:
         "| gap p50 / p99 | server CPU per event |",
         "|---|---|---:|---:|---:|---:|",
     ]
+    print("\n".join(lines), flush=True)
     for streams, gap in ((args.streams // 5, 20), (args.streams, 20)):
         for name in ("mock-openai", "bare Sanic, sleep + send()"):
             results = []
@@ -270,20 +271,21 @@ def main() -> None:
                     )
                 with process(cmd, f"http://127.0.0.1:{port}/health") as proc:
                     before = cpu_seconds(proc.pid)
-                    result = sse(port, streams, d * 2, 64)
+                    result = sse(port, streams, d, 64)
                     result["cpu_us_per_event"] = (
                         (cpu_seconds(proc.pid) - before) / max(result["events"], 1) * 1e6
                     )
                     results.append(result)
             med = {k: median([x[k] for x in results]) for k in results[0]}
-            lines.append(
+            line = (
                 f"| {streams} streams, {gap} ms gap | {name} | {med['events_per_s']:,.0f} "
                 f"| {med['ttft_p50_ms']:.1f} / {med['ttft_p99_ms']:.1f} ms "
                 f"| {med['gap_p50_ms']:.1f} / {med['gap_p99_ms']:.1f} ms "
                 f"| {med['cpu_us_per_event']:.1f} µs |"
             )
+            lines.append(line)
+            print(line, flush=True)
     table = "\n".join(lines)
-    print(table)
     if args.out:
         args.out.write_text(table + "\n")
     shutil.rmtree(canned, ignore_errors=True)
