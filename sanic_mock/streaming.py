@@ -135,15 +135,16 @@ async def paced(request: Request, reply: Reply, headers: dict[str, str]) -> None
             await response.eof()
             return
         middle = slice(1, len(frames) - 1)
-        if isinstance(request.stream, Http) and request.transport is not None:
-            await pacer().write(request.transport, frames[middle], due[middle])
+        # Sanic's own HTTP/1.1 (not ASGI, whose mock transport cannot be written to directly).
+        transport = request.transport if isinstance(request.stream, Http) else None
+        if transport is not None:
+            await pacer().write(transport, frames[middle], due[middle])
         else:
             for frame, at in zip(frames[middle], due[middle], strict=True):
                 await _sleep_until(loop, at)
                 await response.send(frame)
         await _sleep_until(loop, due[-1])
-        native = isinstance(request.stream, Http)  # ASGI's mock transport has no is_closing()
-        if native and request.transport is not None and request.transport.is_closing():
+        if transport is not None and transport.is_closing():
             return
         await response.send(frames[-1], end_stream=True)
     except ConnectionError:

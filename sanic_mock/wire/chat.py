@@ -92,16 +92,12 @@ def stream(
         finish = opening + b'"delta":{},"logprobs":null,"finish_reason":"%s"}' % (
             choice.finish_reason.encode()
         )
-        if events:
-            events[-1] += finish + end
-        else:
-            events = [finish + end]
-        per_choice.append(events)
+        per_choice.append(sse.with_finish(events, finish + end, paced))
     tail = b""
     if gen.include_usage:
         usage = chat_usage(gen.prompt_tokens, sum(c.tokens for c in choices))
         tail = b'%s],"usage":%s%s}\n\n' % (common, usage, obfuscation)
-    return sse.interleave(per_choice, head, tail + sse.DONE)
+    return sse.interleave(per_choice, head, tail + sse.DONE, paced)
 
 
 def _with_logprobs(

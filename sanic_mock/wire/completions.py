@@ -96,11 +96,7 @@ def stream(
             % (b"" if events else echo, i, choice.finish_reason.encode())
             + end
         )
-        if events:
-            events[-1] += finish
-        else:
-            events = [finish]
-        per_choice.append(events)
+        per_choice.append(sse.with_finish(events, finish, paced))
     tail = b""
     if gen.include_usage:
         tail = b'%s],"model":%s,"system_fingerprint":"%s","usage":%s}\n\n' % (
@@ -109,4 +105,4 @@ def stream(
             meta.fingerprint.encode(),
             completion_usage(gen.prompt_tokens, sum(c.tokens for c in choices)),
         )
-    return sse.interleave(per_choice, b"", tail + sse.DONE)
+    return sse.interleave(per_choice, b"", tail + sse.DONE, paced)

@@ -41,7 +41,7 @@ def content_events(
     if not separated and groups is None:
         return []
     if groups is None and not paced:
-        return [opening + separated.replace(SEP, closing + opening) + closing]
+        return [b"".join((opening, separated.replace(SEP, closing + opening), closing))]
     texts = separated.split(SEP)
     if groups is not None:
         texts = [b"".join(run) for run in chunks(texts, groups)]
@@ -49,11 +49,29 @@ def content_events(
     return events if paced else [b"".join(events)]
 
 
-def interleave(per_choice: list[list[bytes]], head: bytes, tail: bytes) -> list[bytes]:
+def with_finish(events: list[bytes], finish: bytes, paced: bool) -> list[bytes]:
+    """A choice's events with its finish chunk: in the last step when paced (it leaves with the
+    last tokens), else simply after them (everything goes out at once)."""
+    if not events:
+        return [finish]
+    if paced:
+        events[-1] += finish
+    else:
+        events.append(finish)
+    return events
+
+
+def interleave(
+    per_choice: list[list[bytes]], head: bytes, tail: bytes, paced: bool = True
+) -> list[bytes]:
     """Frames from each choice's per-step events: step k of every choice goes in frame k.
 
     `head` opens frame 0 (role chunks), `tail` closes the last frame (usage chunk, `[DONE]`).
+    Unpaced, the result is one frame, joined once (a 256-token stream is ~80 KB: every extra
+    concatenation is a copy of it).
     """
+    if not paced:
+        return [b"".join([head, *(event for events in per_choice for event in events), tail])]
     if len(per_choice) == 1:
         frames = list(per_choice[0]) or [b""]
     else:
