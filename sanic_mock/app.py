@@ -84,6 +84,23 @@ def reply_headers(request_id: str, started: float) -> dict[str, str]:
     }
 
 
+async def send_reply(
+    request: Request, reply: Reply, request_id: str, started: float
+) -> HTTPResponse | None:
+    """Send a `Reply`: a JSON body (after its delay), an unpaced stream in one write, or a
+    paced stream frame by frame (`streaming.paced`)."""
+    headers = reply_headers(request_id, started)
+    if reply.frames is None:
+        if reply.first_delay:
+            await asyncio.sleep(reply.first_delay)
+        return HTTPResponse(reply.body, headers=headers, content_type=JSON)
+    if not reply.first_delay and not reply.event_delay and reply.offsets is None:
+        # No pacing: every event is due now, so all of them go out in one write.
+        return HTTPResponse(b"".join(reply.frames), headers=headers, content_type=EVENT_STREAM)
+    await paced(request, reply, headers)
+    return None
+
+
 def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
     if settings.upstream is not None:  # `record`, `serve --on-miss proxy`: the recording proxy
         from sanic_mock.record import create_record_app
@@ -130,19 +147,7 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
         return HTTPResponse(body, headers=headers, content_type=JSON)
 
     async def send(request: Request, reply: Reply, started: float) -> HTTPResponse | None:
-        rid = state.api.ids.request()
-        if reply.frames is None:
-            if reply.first_delay:
-                await asyncio.sleep(reply.first_delay)
-            return HTTPResponse(reply.body, headers=reply_headers(rid, started), content_type=JSON)
-        if not reply.first_delay and not reply.event_delay and reply.offsets is None:
-            # No pacing: every event is due now, so all of them go out in one write.
-            body = b"".join(reply.frames)
-            return HTTPResponse(
-                body, headers=reply_headers(rid, started), content_type=EVENT_STREAM
-            )
-        await paced(request, reply, reply_headers(rid, started))
-        return None
+        return await send_reply(request, reply, state.api.ids.request(), started)
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

@@ -40,16 +40,15 @@ from sanic import Request, Sanic
 from sanic.compat import Header
 from sanic.response import HTTPResponse
 
-from sanic_mock.api import EVENT_STREAM, JSON, Reply
-from sanic_mock.app import OpenAIErrorHandler, reply_headers
+from sanic_mock.api import JSON
+from sanic_mock.app import OpenAIErrorHandler, send_reply
 from sanic_mock.corpus import io
 from sanic_mock.corpus.answers import from_chunks
 from sanic_mock.corpus.exchanges import Exchange, parse_events, stream_finished
 from sanic_mock.corpus.journal import Journal, finish_corpus, journal_path, read_journal
-from sanic_mock.corpus.scrub import clean_request, find_secret, kept_headers
+from sanic_mock.corpus.scrub import find_secret, kept_headers, request_body
 from sanic_mock.errors import OpenAIError
 from sanic_mock.settings import Settings
-from sanic_mock.streaming import paced
 
 HOP_BY_HOP = frozenset(
     {
@@ -159,15 +158,6 @@ class Capture:
         )
 
 
-def parse_request(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return clean_request(orjson.loads(raw))
-    except orjson.JSONDecodeError:
-        return raw.decode("utf-8", errors="replace")
-
-
 class Recorder:
     """Sends requests upstream, reads the answers in their own tasks and journals them."""
 
@@ -201,7 +191,7 @@ class Recorder:
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[Capture, httpx.Response]:
         endpoint, rest = split_endpoint(path)
-        cap = Capture(endpoint, method, parse_request(body))
+        cap = Capture(endpoint, method, request_body(body))
         url = self.base + rest + (f"?{query}" if query else "")
         request = self.client.build_request(method, url, headers=headers, content=body)
         try:
@@ -324,20 +314,6 @@ async def forward(rec: Recorder, request: Request, path: str) -> HTTPResponse | 
     return None
 
 
-async def send_reply(request: Request, reply: Reply, rid: str) -> HTTPResponse | None:
-    """A replayed answer, sent as `app.py` sends one."""
-    started = time.monotonic()
-    if reply.frames is None:
-        if reply.first_delay:
-            await asyncio.sleep(reply.first_delay)
-        return HTTPResponse(reply.body, headers=reply_headers(rid, started), content_type=JSON)
-    if not reply.first_delay and not reply.event_delay and reply.offsets is None:
-        body = b"".join(reply.frames)
-        return HTTPResponse(body, headers=reply_headers(rid, started), content_type=EVENT_STREAM)
-    await paced(request, reply, reply_headers(rid, started))
-    return None
-
-
 def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
     """The proxy app for `record` (and for `serve --on-miss proxy`, with replay first)."""
     from sanic_mock.replay import ReplayAPI
@@ -397,7 +373,7 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
         if replay is not None and request.method == "POST" and endpoint in REPLAYABLE:
             reply = replay.replay(endpoint, request.body or b"")
             if reply is not None:
-                return await send_reply(request, reply, replay.ids.request())
+                return await send_reply(request, reply, replay.ids.request(), time.monotonic())
         return await forward(state["rec"], request, "/" + path)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -24,7 +24,7 @@ import orjson
 
 from sanic_mock.corpus.exchanges import Exchange, from_doc, stream_finished
 from sanic_mock.corpus.format import CorpusError
-from sanic_mock.corpus.scrub import clean_request, kept_headers
+from sanic_mock.corpus.scrub import clean_request, kept_headers, request_body
 
 
 def endpoint_of(uri: str) -> str:
@@ -68,15 +68,6 @@ def _headers(raw: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _request_body(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return clean_request(orjson.loads(raw))
-    except orjson.JSONDecodeError:
-        return raw.decode("utf-8", errors="replace")
-
-
 def _interaction(item: Any) -> Exchange:
     if not isinstance(item, dict):
         raise CorpusError("an interaction is not a map")
@@ -95,7 +86,7 @@ def _interaction(item: Any) -> Exchange:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise CorpusError(f"a gzip body does not decompress ({exc})") from None
-    request = _request_body(_bytes(req.get("body")))
+    request = request_body(_bytes(req.get("body")))
     ctype = ",".join(v for k, v in headers if k.lower() == "content-type")
     text = data.decode("utf-8", errors="replace")
     doc: dict[str, Any] = {

@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.format import CorpusError
 
@@ -44,6 +46,16 @@ def clean_request(body: Any) -> Any:
     if isinstance(body, dict) and CREDENTIAL_FIELDS.intersection(body):
         return {k: v for k, v in body.items() if k not in CREDENTIAL_FIELDS}
     return body
+
+
+def request_body(raw: bytes) -> Any:
+    """A captured request body as stored: parsed JSON without credential fields, else text."""
+    if not raw:
+        return None
+    try:
+        return clean_request(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", errors="replace")
 
 
 def _strings(value: Any) -> Iterable[str]:
