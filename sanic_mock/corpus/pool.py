@@ -39,7 +39,6 @@ class TextPool:
         text = articles.text
         self.raw = text
         self.piece_count = n = articles.piece_count
-        self.article_count = articles.article_count
         # bounds[i] .. bounds[i+1] is piece i in the raw text.
         self._raw_bounds = np.concatenate(([0], articles.piece_ends)).astype(np.uint32)
         escaped = orjson.dumps(text.decode("utf-8"))[1:-1]
@@ -83,9 +82,6 @@ class TextPool:
         if start + count <= self.piece_count:
             return self._escaped[int(b[start]) : int(b[start + count])]
         return self.escaped_separated(start, count).replace(SEP, b"")
-
-    def escaped_pieces(self, start: int, count: int) -> list[bytes]:
-        return self.escaped_separated(start, count).split(SEP) if count > 0 else []
 
     def raw_text(self, start: int, count: int) -> bytes:
         b = self._raw_bounds

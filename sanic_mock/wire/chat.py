@@ -85,8 +85,6 @@ def stream(
         content = opening + b'"delta":{"content":"'
         if req.logprobs:
             events = _with_logprobs(choice, pool, groups[i], content, end, req.top_logprobs)
-            if not paced:
-                events = [b"".join(events)] if events else []
         else:
             events = sse.content_events(choice.separated(pool), groups[i], content, closing, paced)
         finish = opening + b'"delta":{},"logprobs":null,"finish_reason":"%s"}' % (

@@ -83,8 +83,6 @@ def stream(
                 + end
                 for text, run in zip(chunks(escaped, sizes), chunks(raw, sizes), strict=True)
             ]
-            if not paced and events:
-                events = [b"".join(events)]
         else:
             events = sse.content_events(choice.separated(pool), groups[i], content, closing, paced)
         echo = _echo(req, i)

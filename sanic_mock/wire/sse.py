@@ -33,10 +33,11 @@ def obfuscation_field(k: int) -> bytes:
 def content_events(
     separated: bytes, groups: list[int] | None, opening: bytes, closing: bytes, paced: bool
 ) -> list[bytes]:
-    """The content events of one choice: one per step when `paced`, else all in one item.
+    """The content events of one choice, one per step.
 
     `separated` is the choice's escaped text with `SEP` between tokens; `groups` gives the tokens
-    per event (None: one each).
+    per event (None: one each). Unpaced with one token per event, the whole run comes back as a
+    single item made by one `bytes.replace` (the frames are joined once in `interleave` anyway).
     """
     if not separated and groups is None:
         return []
@@ -45,8 +46,7 @@ def content_events(
     texts = separated.split(SEP)
     if groups is not None:
         texts = [b"".join(run) for run in chunks(texts, groups)]
-    events = [opening + text + closing for text in texts]
-    return events if paced else [b"".join(events)]
+    return [opening + text + closing for text in texts]
 
 
 def with_finish(events: list[bytes], finish: bytes, paced: bool) -> list[bytes]:
