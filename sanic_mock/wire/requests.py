@@ -312,26 +312,34 @@ class CompletionRequest:
     logprobs: int | None
 
 
-def _prompts(value: Any) -> list[str | list[int]]:
+_TEXT_OR_TOKENS = "a string, an array of strings, an array of tokens or an array of token arrays"
+
+
+def _is_token(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _texts_or_tokens(value: Any) -> list[str | tuple[int, ...]] | None:
+    """A `prompt` or `input`: a string, strings, one token array or token arrays, as a list of
+    items (None when it is none of these, including an empty array)."""
     if isinstance(value, str):
         return [value]
-    if isinstance(value, list) and value:
-        if all(isinstance(v, str) for v in value):
-            return list(value)
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            return [value]
-        if all(
-            isinstance(v, list)
-            and v
-            and all(isinstance(t, int) and not isinstance(t, bool) for t in v)
-            for v in value
-        ):
-            return list(value)
-    raise _invalid_type(
-        "prompt",
-        "a string, an array of strings, an array of tokens or an array of token arrays",
-        value,
-    )
+    if not isinstance(value, list) or not value:
+        return None
+    if all(isinstance(v, str) for v in value):
+        return list(value)
+    if all(_is_token(v) for v in value):
+        return [tuple(value)]
+    if all(isinstance(v, list) and v and all(_is_token(t) for t in v) for v in value):
+        return [tuple(v) for v in value]
+    return None
+
+
+def _prompts(value: Any) -> list[str | tuple[int, ...]]:
+    prompts = _texts_or_tokens(value)
+    if prompts is None:
+        raise _invalid_type("prompt", _TEXT_OR_TOKENS, value)
+    return prompts
 
 
 def parse_completion(body: bytes) -> CompletionRequest:
@@ -368,41 +376,16 @@ def parse_embedding(body: bytes) -> EmbeddingRequest:
     model = _string(doc, "model", required=True)
     assert model is not None
     value = _required(doc, "input")
-    inputs: list[str | tuple[int, ...]]
-    if isinstance(value, str):
-        inputs = [value]
-    elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        inputs = list(value)
-    elif (
-        isinstance(value, list)
-        and value
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        inputs = [tuple(value)]
-    elif (
-        isinstance(value, list)
-        and value
-        and all(
-            isinstance(v, list)
-            and v
-            and all(isinstance(t, int) and not isinstance(t, bool) for t in v)
-            for v in value
-        )
-    ):
-        inputs = [tuple(v) for v in value]
-    elif isinstance(value, list) and not value:
+    inputs = _texts_or_tokens(value)
+    if value == []:
         raise InvalidRequest(
             "Invalid 'input': empty array. Expected an array with minimum length 1, "
             "but got an empty array instead.",
             param="input",
             code="empty_array",
         )
-    else:
-        raise _invalid_type(
-            "input",
-            "a string, an array of strings, an array of tokens or an array of token arrays",
-            value,
-        )
+    if inputs is None:
+        raise _invalid_type("input", _TEXT_OR_TOKENS, value)
     if len(inputs) > MAX_EMBEDDING_INPUTS:
         raise InvalidRequest(
             f"Invalid 'input': array too long. Expected an array with maximum length "
