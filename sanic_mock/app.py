@@ -122,10 +122,11 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
         # Each worker loads its corpus here; the main process of a multi-worker server does not.
         state.api = api_for(settings)
 
-    limit = settings.max_body_bytes
     expected_auth = None if settings.api_key is None else f"Bearer {settings.api_key}"
 
     def check(request: Request) -> None:
+        # The body limit is enforced below the app: Sanic's REQUEST_MAX_SIZE natively,
+        # `asgi.MockASGI` under hypercorn and granian.
         if expected_auth is not None:
             given = request.headers.get("authorization")
             if given is None:
@@ -138,9 +139,6 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
                     "https://platform.openai.com/account/api-keys.",
                     code="invalid_api_key",
                 )
-        # Sanic enforces REQUEST_MAX_SIZE natively; under ASGI servers it does not.
-        if request.body is not None and len(request.body) > limit:
-            raise PayloadTooLarge("Request body too large.", code="request_too_large")
 
     def json_reply(body: bytes) -> HTTPResponse:
         headers = reply_headers(state.api.ids.request(), time.monotonic())
