@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 
@@ -27,8 +27,7 @@ JSON = "application/json"
 EVENT_STREAM = "text/event-stream; charset=utf-8"
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(NamedTuple):
     """A JSON body (`frames is None`) or SSE frames; `first_delay` before the first byte, then
     `event_delay` between frames (a JSON body waits as long as the stream would have taken)."""
 
@@ -54,9 +53,10 @@ class MockAPI:
             seed=settings.seed,
         )
         self.ids = IdSource()
-        self.fingerprint = "fp_" + hashlib.sha256(b"%d" % settings.seed).hexdigest()[:10]
+        self.fingerprint = b"fp_" + hashlib.sha256(b"%d" % settings.seed).hexdigest()[:10].encode()
         self.models_body = models.list_body(settings.models)
         self._model_bodies = {m: models.model_body(m) for m in settings.models}
+        self._model_json_cache: dict[str, bytes] = {}
         self._first = settings.first_delay_s
         self._gap = settings.event_delay_s
         self._paced = bool(self._first or self._gap)
@@ -72,45 +72,59 @@ class MockAPI:
         return found
 
     # -- POST --------------------------------------------------------------------------------
-    def _choices(self, gen: Generation, count: int) -> tuple[list[Choice], Sampler]:
+    def _plan(self, gen: Generation, count: int) -> tuple[list[Choice], Sampler]:
         sampler = self.sampler if gen.seed is None else seeded(gen.seed, gen.seed_key, self.sampler)
         return plan(gen, self.pool, sampler, count), sampler
 
-    def _steps(self, sampler: Sampler, choices: list[Choice]) -> list[list[int] | None]:
-        return [sampler.groups(c.tokens) for c in choices]
+    def _model_json(self, model: str) -> bytes:
+        found = self._model_json_cache.get(model)
+        if found is None:
+            found = orjson.dumps(model)
+            if len(self._model_json_cache) < 1024:
+                self._model_json_cache[model] = found
+        return found
 
-    def _timed(self, body: bytes, groups: list[list[int] | None], choices: list[Choice]) -> Reply:
+    def _timed(self, body: bytes, sampler: Sampler, choices: list[Choice]) -> Reply:
         """A JSON reply that waits as long as the same answer streamed would have taken."""
         if not self._paced:
             return Reply(body)
-        steps = max(
-            len(g) if g is not None else c.tokens for g, c in zip(groups, choices, strict=True)
-        )
+        steps = 0
+        for c in choices:
+            groups = sampler.groups(c.tokens)
+            steps = max(steps, c.tokens if groups is None else len(groups))
         return Reply(body, None, self._first + max(steps - 1, 0) * self._gap)
 
     def chat(self, raw: bytes) -> Reply:
         req = parse_chat(raw)
         gen = req.gen
-        choices, sampler = self._choices(gen, gen.n)
-        meta = Meta(self.ids.chat(), int(time.time()), orjson.dumps(gen.model), self.fingerprint)
-        groups = self._steps(sampler, choices)
-        if gen.stream:
-            frames = chat.stream(meta, req, choices, self.pool, groups, self._paced)
-            return Reply(b"", frames, self._first, self._gap)
-        return self._timed(chat.body(meta, req, choices, self.pool), groups, choices)
+        choices, sampler = self._plan(gen, gen.n)
+        meta = Meta(
+            self.ids.chat().encode(),
+            int(time.time()),
+            self._model_json(gen.model),
+            self.fingerprint,
+        )
+        if not gen.stream:
+            return self._timed(chat.body(meta, req, choices, self.pool), sampler, choices)
+        groups = [sampler.groups(c.tokens) for c in choices]
+        frames = chat.stream(meta, req, choices, self.pool, groups, self._paced)
+        return Reply(b"", frames, self._first, self._gap)
 
     def completions(self, raw: bytes) -> Reply:
         req = parse_completion(raw)
         gen = req.gen
-        choices, sampler = self._choices(gen, gen.n * req.prompts)
+        choices, sampler = self._plan(gen, gen.n * req.prompts)
         meta = Meta(
-            self.ids.completion(), int(time.time()), orjson.dumps(gen.model), self.fingerprint
+            self.ids.completion().encode(),
+            int(time.time()),
+            self._model_json(gen.model),
+            self.fingerprint,
         )
-        groups = self._steps(sampler, choices)
-        if gen.stream:
-            frames = completions.stream(meta, req, choices, self.pool, groups, self._paced)
-            return Reply(b"", frames, self._first, self._gap)
-        return self._timed(completions.body(meta, req, choices, self.pool), groups, choices)
+        if not gen.stream:
+            return self._timed(completions.body(meta, req, choices, self.pool), sampler, choices)
+        groups = [sampler.groups(c.tokens) for c in choices]
+        frames = completions.stream(meta, req, choices, self.pool, groups, self._paced)
+        return Reply(b"", frames, self._first, self._gap)
 
     def embeddings(self, raw: bytes) -> Reply:
         return Reply(embeddings.body(parse_embedding(raw)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from sanic import Request, Sanic
@@ -48,11 +49,8 @@ class OpenAIErrorHandler(ErrorHandler):
         error = to_openai_error(request, exception)
         if isinstance(error, ServerError):
             log.exception("unexpected error on %s %s", request.method, request.path)
-        return HTTPResponse(
-            error.render(),
-            status=error.status,
-            headers=reply_headers(_ERROR_IDS.request(), time.monotonic()),
-            content_type=JSON,
+        return Answer(
+            error.render(), JSON, _ERROR_IDS.request(), time.monotonic(), status=error.status
         )
 
 
@@ -75,13 +73,39 @@ def to_openai_error(request: Request, exc: Exception) -> OpenAIError:
 _ERROR_IDS = IdSource()
 
 
-def reply_headers(request_id: str, started: float) -> dict[str, str]:
-    """The headers the real API sends with every answer (the SDKs read `x-request-id`)."""
-    return {
-        "x-request-id": request_id,
-        "openai-version": "2020-10-01",
-        "openai-processing-ms": str(int((time.monotonic() - started) * 1000)),
-    }
+class Answer(HTTPResponse):
+    """A response carrying the headers the real API sends with every answer (the SDKs read
+    `x-request-id`), encoded to bytes once here.
+
+    Sanic's `processed_headers` re-sanitises and re-encodes every header of every response, which
+    cost ~17 µs per request for these four; ours are built from our own ids and numbers, never
+    from client input, so only the few Sanic adds itself (content-length, connection) go its way.
+    """
+
+    __slots__ = ("_head",)
+
+    def __init__(
+        self,
+        body: bytes | None,
+        content_type: str,
+        request_id: str,
+        started: float,
+        status: int = 200,
+    ) -> None:
+        super().__init__(body, status=status)
+        self.content_type = content_type
+        self._head = (
+            (b"content-type", content_type.encode()),
+            (b"x-request-id", request_id.encode()),
+            (b"openai-version", b"2020-10-01"),
+            (b"openai-processing-ms", b"%d" % ((time.monotonic() - started) * 1000)),
+        )
+
+    @property
+    def processed_headers(self) -> Iterator[tuple[bytes, bytes]]:
+        yield from self._head
+        for name, value in self.headers.items():
+            yield name.encode(), str(value).encode()
 
 
 async def send_reply(
@@ -89,15 +113,14 @@ async def send_reply(
 ) -> HTTPResponse | None:
     """Send a `Reply`: a JSON body (after its delay), an unpaced stream in one write, or a
     paced stream frame by frame (`streaming.paced`)."""
-    headers = reply_headers(request_id, started)
     if reply.frames is None:
         if reply.first_delay:
             await asyncio.sleep(reply.first_delay)
-        return HTTPResponse(reply.body, headers=headers, content_type=JSON)
+        return Answer(reply.body, JSON, request_id, started)
     if not reply.first_delay and not reply.event_delay and reply.offsets is None:
         # No pacing: every event is due now, so all of them go out in one write.
-        return HTTPResponse(b"".join(reply.frames), headers=headers, content_type=EVENT_STREAM)
-    await paced(request, reply, headers)
+        return Answer(b"".join(reply.frames), EVENT_STREAM, request_id, started)
+    await paced(request, reply, Answer(None, EVENT_STREAM, request_id, started))
     return None
 
 
@@ -141,11 +164,7 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
                 )
 
     def json_reply(body: bytes) -> HTTPResponse:
-        headers = reply_headers(state.api.ids.request(), time.monotonic())
-        return HTTPResponse(body, headers=headers, content_type=JSON)
-
-    async def send(request: Request, reply: Reply, started: float) -> HTTPResponse | None:
-        return await send_reply(request, reply, state.api.ids.request(), started)
+        return Answer(body, JSON, state.api.ids.request(), time.monotonic())
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -165,18 +184,21 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
     async def chat_completions(request: Request) -> HTTPResponse | None:
         started = time.monotonic()
         check(request)
-        return await send(request, state.api.chat(request.body), started)
+        reply = state.api.chat(request.body)
+        return await send_reply(request, reply, state.api.ids.request(), started)
 
     @app.post("/v1/completions")
     async def legacy_completions(request: Request) -> HTTPResponse | None:
         started = time.monotonic()
         check(request)
-        return await send(request, state.api.completions(request.body), started)
+        reply = state.api.completions(request.body)
+        return await send_reply(request, reply, state.api.ids.request(), started)
 
     @app.post("/v1/embeddings")
     async def create_embeddings(request: Request) -> HTTPResponse | None:
         started = time.monotonic()
         check(request)
-        return await send(request, state.api.embeddings(request.body), started)
+        reply = state.api.embeddings(request.body)
+        return await send_reply(request, reply, state.api.ids.request(), started)
 
     return app

@@ -8,7 +8,7 @@ text at the first `stop` sequence (finish_reason `"stop"`, the stop text itself 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 
@@ -17,8 +17,7 @@ from sanic_mock.sampling import Sampler
 from sanic_mock.wire.requests import Generation
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
+class Choice(NamedTuple):
     """One choice's text: `tokens` pieces from `start`, unless a stop sequence cut it (`cut`)."""
 
     start: int

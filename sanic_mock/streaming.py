@@ -23,8 +23,9 @@ from typing import Any
 
 from sanic import Request
 from sanic.http import Http
+from sanic.response import HTTPResponse
 
-from sanic_mock.api import EVENT_STREAM, Reply
+from sanic_mock.api import Reply
 
 # Frames due within this many seconds of a tick are written in that tick.
 SLACK = 0.0002
@@ -121,15 +122,16 @@ async def _sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
         await asyncio.sleep(wait)
 
 
-async def paced(request: Request, reply: Reply, headers: dict[str, str]) -> None:
-    """Send `reply.frames`, each at its due time (see the module docstring)."""
+async def paced(request: Request, reply: Reply, head: HTTPResponse) -> None:
+    """Send `reply.frames`, each at its due time (see the module docstring), after the status
+    line and headers of `head` (a response without a body)."""
     assert reply.frames is not None
     loop = asyncio.get_running_loop()
     frames = reply.frames
     due = due_times(reply, loop.time())
     try:
         await _sleep_until(loop, due[0])
-        response = await request.respond(headers=headers, content_type=EVENT_STREAM)
+        response = await request.respond(head)
         await response.send(frames[0])
         if len(frames) == 1:
             await response.eof()

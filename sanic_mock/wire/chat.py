@@ -7,7 +7,7 @@ the real API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sanic_mock.corpus.pool import SEP, TextPool
 from sanic_mock.generation import Choice
@@ -18,38 +18,45 @@ from sanic_mock.wire.sse import chunks
 from sanic_mock.wire.usage import chat_usage
 
 
-@dataclass(frozen=True, slots=True)
-class Meta:
+class Meta(NamedTuple):
     """What identifies one response: id, creation time, echoed model (JSON), fingerprint."""
 
-    id: str
+    id: bytes
     created: int
     model_json: bytes
-    fingerprint: str
+    fingerprint: bytes
+
+
+_CHOICE = (
+    b'{"index":%d,"message":{"role":"assistant","content":"%s","refusal":null,"annotations":[]},'
+    b'"logprobs":%s,"finish_reason":"%s"}'
+)
+_BODY = (
+    b'{"id":"%s","object":"chat.completion","created":%d,"model":%s,"choices":[%s],"usage":%s,'
+    b'"service_tier":"default","system_fingerprint":"%s"}'
+)
 
 
 def body(meta: Meta, req: ChatRequest, choices: list[Choice], pool: TextPool) -> bytes:
-    parts = [
-        b'{"id":"%s","object":"chat.completion","created":%d,"model":%s,"choices":['
-        % (meta.id.encode(), meta.created, meta.model_json)
+    items = [
+        _CHOICE
+        % (
+            i,
+            choice.escaped(pool),
+            chat_logprobs(choice.raw_pieces(pool), req.top_logprobs) if req.logprobs else b"null",
+            choice.finish_reason.encode(),
+        )
+        for i, choice in enumerate(choices)
     ]
-    for i, choice in enumerate(choices):
-        if i:
-            parts.append(b",")
-        logprobs = (
-            chat_logprobs(choice.raw_pieces(pool), req.top_logprobs) if req.logprobs else b"null"
-        )
-        parts.append(
-            b'{"index":%d,"message":{"role":"assistant","content":"%s","refusal":null,'
-            b'"annotations":[]},"logprobs":%s,"finish_reason":"%s"}'
-            % (i, choice.escaped(pool), logprobs, choice.finish_reason.encode())
-        )
-    completion_tokens = sum(c.tokens for c in choices)
-    parts.append(
-        b'],"usage":%s,"service_tier":"default","system_fingerprint":"%s"}'
-        % (chat_usage(req.gen.prompt_tokens, completion_tokens), meta.fingerprint.encode())
+    tokens = sum(c.tokens for c in choices)
+    return _BODY % (
+        meta.id,
+        meta.created,
+        meta.model_json,
+        items[0] if len(items) == 1 else b",".join(items),
+        chat_usage(req.gen.prompt_tokens, tokens),
+        meta.fingerprint,
     )
-    return b"".join(parts)
 
 
 def stream(
@@ -70,7 +77,7 @@ def stream(
     common = (
         b'data: {"id":"%s","object":"chat.completion.chunk","created":%d,"model":%s,'
         b'"service_tier":"default","system_fingerprint":"%s","choices":['
-        % (meta.id.encode(), meta.created, meta.model_json, meta.fingerprint.encode())
+        % (meta.id, meta.created, meta.model_json, meta.fingerprint)
     )
     end = b"]%s%s}\n\n" % (usage_null, obfuscation)
     closing = b'"},"logprobs":null,"finish_reason":null}' + end

@@ -25,7 +25,7 @@ def _echo(req: CompletionRequest, index: int) -> bytes:
 def body(meta: Meta, req: CompletionRequest, choices: list[Choice], pool: TextPool) -> bytes:
     parts = [
         b'{"id":"%s","object":"text_completion","created":%d,"model":%s,"choices":['
-        % (meta.id.encode(), meta.created, meta.model_json)
+        % (meta.id, meta.created, meta.model_json)
     ]
     for i, choice in enumerate(choices):
         if i:
@@ -43,7 +43,7 @@ def body(meta: Meta, req: CompletionRequest, choices: list[Choice], pool: TextPo
         b'],"usage":%s,"system_fingerprint":"%s"}'
         % (
             completion_usage(req.gen.prompt_tokens, sum(c.tokens for c in choices)),
-            meta.fingerprint.encode(),
+            meta.fingerprint,
         )
     )
     return b"".join(parts)
@@ -59,13 +59,13 @@ def stream(
 ) -> list[bytes]:
     gen = req.gen
     opening = b'data: {"id":"%s","object":"text_completion","created":%d,"choices":[' % (
-        meta.id.encode(),
+        meta.id,
         meta.created,
     )
     # Unlike chat chunks, legacy chunks carry no `usage: null` (the spec's usage is not nullable).
     end = b'],"model":%s,"system_fingerprint":"%s"}\n\n' % (
         meta.model_json,
-        meta.fingerprint.encode(),
+        meta.fingerprint,
     )
     per_choice: list[list[bytes]] = []
     for i, choice in enumerate(choices):
@@ -100,7 +100,7 @@ def stream(
         tail = b'%s],"model":%s,"system_fingerprint":"%s","usage":%s}\n\n' % (
             opening,
             meta.model_json,
-            meta.fingerprint.encode(),
+            meta.fingerprint,
             completion_usage(gen.prompt_tokens, sum(c.tokens for c in choices)),
         )
     return sse.interleave(per_choice, b"", tail + sse.DONE, paced)

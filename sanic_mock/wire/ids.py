@@ -1,8 +1,9 @@
 """Response ids in the real API's shapes: `chatcmpl-` / `cmpl-` + 29 alphanumerics, `req_` + 32 hex.
 
-Ids are a random per-process stem plus a hex counter, so making one costs a few hundred nanoseconds
-and ids never repeat within a process; the stem makes collisions across workers and restarts
-unlikely.
+Ids are a random per-process stem plus a hex counter, so ids never repeat within a process and the
+stem makes collisions across workers and restarts unlikely. The counter is written with `hex()` on
+a number with a fixed top bit, which always has the same number of digits: a third of the cost of
+`%08x` formatting, and ids are made on every request.
 """
 
 from __future__ import annotations
@@ -12,24 +13,23 @@ import secrets
 import string
 
 _ALPHABET = string.ascii_letters + string.digits
-_COUNTER_DIGITS = 8  # hex digits of the counter at the end of an id
-_TAIL_MASK = 16**_COUNTER_DIGITS - 1
+_TAIL_BIT = 1 << 28  # hex(_TAIL_BIT | n) is "0x1" + 7 hex digits for n < _TAIL_BIT
+_REQ_BIT = 1 << 60  # ... and "0x1" + 15 hex digits
 
 
 class IdSource:
     def __init__(self) -> None:
-        self._stem = "".join(secrets.choice(_ALPHABET) for _ in range(29 - _COUNTER_DIGITS))
-        self._req_stem = secrets.token_hex(8)
+        stem = "".join(secrets.choice(_ALPHABET) for _ in range(29 - 8))
+        self._chat = "chatcmpl-" + stem
+        self._completion = "cmpl-" + stem
+        self._req = "req_" + secrets.token_hex(8)
         self._count = itertools.count(1)
 
-    def _tail(self) -> str:
-        return f"{self._stem}{next(self._count) & _TAIL_MASK:08x}"
-
     def chat(self) -> str:
-        return "chatcmpl-" + self._tail()
+        return self._chat + hex(_TAIL_BIT | (next(self._count) % _TAIL_BIT))[2:]
 
     def completion(self) -> str:
-        return "cmpl-" + self._tail()
+        return self._completion + hex(_TAIL_BIT | (next(self._count) % _TAIL_BIT))[2:]
 
     def request(self) -> str:
-        return f"req_{self._req_stem}{next(self._count):016x}"
+        return self._req + hex(_REQ_BIT | (next(self._count) % _REQ_BIT))[2:]

@@ -1,4 +1,5 @@
-"""Parse and validate request bodies into frozen dataclasses.
+"""Parse and validate request bodies into named tuples (immutable, and built in a third of the
+time of a frozen dataclass: these are made on every request).
 
 Error messages, `param` and `code` follow the real API's wording, e.g. "Invalid 'n': integer below
 minimum value. Expected a value >= 1, but got 0 instead." with code `integer_below_min_value`.
@@ -8,8 +9,7 @@ clients send vLLM extensions such as `ignore_eos` and `min_tokens`, which are ho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -140,8 +140,7 @@ def _stop(doc: dict[str, Any]) -> tuple[bytes, ...]:
     return tuple(s.encode("utf-8") for s in value if s)
 
 
-@dataclass(frozen=True, slots=True)
-class Generation:
+class Generation(NamedTuple):
     """What every text-generating request shares: how many choices, how long, how to stream."""
 
     model: str
@@ -161,14 +160,40 @@ class Generation:
 def _generation(
     doc: dict[str, Any], prompt_tokens: int, limit_names: tuple[str, ...]
 ) -> Generation:
-    model = _string(doc, "model", required=True)
-    assert model is not None
-    # Optional fields are looked at only when present: typical requests carry a handful.
-    keys = doc.keys()
-    n = _int(doc, "n", 1, 128) if "n" in keys else None
-    stream = bool(_bool(doc, "stream")) if "stream" in keys else False
+    model = doc.get("model")
+    if type(model) is not str:
+        model = _string(doc, "model", required=True)
+        assert model is not None
+    n, stream, min_tokens, ignore_eos = 1, False, 0, False
+    options: Any = None
+    limit: int | None = None
+    seed: int | None = None
+    stop: tuple[bytes, ...] = ()
+    # One pass over the keys present (typical requests carry a handful); absent fields cost
+    # nothing, and the common values take no function call.
+    for name, value in doc.items():
+        if name in limit_names:
+            if type(value) is not int or value < 1:
+                value = _int(doc, name, 1)
+            if value is not None and (limit is None or name == limit_names[0]):
+                limit = value
+        elif name == "stream":
+            stream = value if value is True or value is False else bool(_bool(doc, name))
+        elif name == "stream_options":
+            options = value
+        elif name in _RANGED:
+            _number(doc, name, *_RANGED[name])
+        elif name == "n":
+            n = _int(doc, name, 1, 128) or 1
+        elif name == "min_tokens":
+            min_tokens = _int(doc, name, 0) or 0
+        elif name == "seed":
+            seed = _int(doc, name, -(2**63), 2**63 - 1)
+        elif name == "ignore_eos":
+            ignore_eos = bool(_bool(doc, name))
+        elif name == "stop":
+            stop = _stop(doc)
     include_usage, include_obfuscation = False, True
-    options = doc.get("stream_options")
     if options is not None:
         if not isinstance(options, dict):
             raise _invalid_type("stream_options", "an object", options)
@@ -180,28 +205,19 @@ def _generation(
             )
         include_usage = bool(_bool(options, "include_usage"))
         include_obfuscation = _bool(options, "include_obfuscation") is not False
-    limit = None
-    for name in limit_names:
-        if name in keys:
-            value = _int(doc, name, 1)
-            limit = value if limit is None else limit
-    min_tokens = (_int(doc, "min_tokens", 0) or 0) if "min_tokens" in keys else 0
-    seed = _int(doc, "seed", -(2**63), 2**63 - 1) if "seed" in keys else None
-    for name in _RANGED.keys() & keys:
-        _number(doc, name, *_RANGED[name])
     return Generation(
-        model=model,
-        n=n or 1,
-        stream=stream,
-        include_usage=include_usage,
-        include_obfuscation=include_obfuscation,
-        limit=limit,
-        min_tokens=min_tokens,
-        ignore_eos=bool(_bool(doc, "ignore_eos")) if "ignore_eos" in keys else False,
-        stop=_stop(doc) if "stop" in keys else (),
-        seed=seed,
-        seed_key=_seed_key(doc) if seed is not None else b"",
-        prompt_tokens=prompt_tokens,
+        model,
+        n,
+        stream,
+        include_usage,
+        include_obfuscation,
+        limit,
+        min_tokens,
+        ignore_eos,
+        stop,
+        seed,
+        _seed_key(doc) if seed is not None else b"",
+        prompt_tokens,
     )
 
 
@@ -223,8 +239,7 @@ def _seed_key(doc: dict[str, Any]) -> bytes:
     return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
 
 
-@dataclass(frozen=True, slots=True)
-class ChatRequest:
+class ChatRequest(NamedTuple):
     gen: Generation
     logprobs: bool
     top_logprobs: int
@@ -285,7 +300,15 @@ def parse_chat(body: bytes) -> ChatRequest:
             param="messages",
             code="empty_array",
         )
-    chars = sum(_message_chars(i, m) for i, m in enumerate(messages))
+    chars = 0
+    for i, message in enumerate(messages):
+        # The common shape inline; anything else (and every error) in `_message_chars`.
+        if type(message) is dict:
+            content = message.get("content")
+            if type(content) is str and message.get("role") in CHAT_ROLES:
+                chars += len(content)
+                continue
+        chars += _message_chars(i, message)
     # Chat formatting overhead as in OpenAI's token-counting cookbook: 3 per message, 3 to prime.
     prompt_tokens = tokens_for_chars(chars) + 3 * len(messages) + 3
     gen = _generation(doc, prompt_tokens, ("max_completion_tokens", "max_tokens"))
@@ -304,8 +327,7 @@ def parse_chat(body: bytes) -> ChatRequest:
     return ChatRequest(gen=gen, logprobs=logprobs, top_logprobs=top or 0)
 
 
-@dataclass(frozen=True, slots=True)
-class CompletionRequest:
+class CompletionRequest(NamedTuple):
     gen: Generation
     prompts: int  # choices are `prompts * n`
     echo: tuple[bytes, ...]  # per prompt, JSON-escaped, when `echo` is true
@@ -359,8 +381,7 @@ def parse_completion(body: bytes) -> CompletionRequest:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class EmbeddingRequest:
+class EmbeddingRequest(NamedTuple):
     model: str
     inputs: tuple[str | tuple[int, ...], ...]
     base64: bool

@@ -12,7 +12,7 @@ from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.requests import parse_chat, parse_completion
 
 POOL = TextPool(generate(8, 0))
-META = Meta("chatcmpl-abc", 1700000000, orjson.dumps('m "quoted"'), "fp_0123456789")
+META = Meta(b"chatcmpl-abc", 1700000000, orjson.dumps('m "quoted"'), b"fp_0123456789")
 
 
 def test_chat_body_equals_orjson_of_the_object() -> None:
