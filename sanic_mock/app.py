@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from sanic import Request, Sanic
+from sanic.compat import Header
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse
@@ -80,6 +81,8 @@ class Answer(HTTPResponse):
     Sanic's `processed_headers` re-sanitises and re-encodes every header of every response, which
     cost ~17 µs per request for these four; ours are built from our own ids and numbers, never
     from client input, so only the few Sanic adds itself (content-length, connection) go its way.
+    `__init__` sets `HTTPResponse`'s attributes itself, without the two header dicts its
+    constructors build (`tests/test_answer.py` checks that every attribute is set).
     """
 
     __slots__ = ("_head",)
@@ -92,8 +95,13 @@ class Answer(HTTPResponse):
         started: float,
         status: int = 200,
     ) -> None:
-        super().__init__(body, status=status)
+        self.asgi = False
+        self.body = body or b""
         self.content_type = content_type
+        self.stream = None
+        self.status = status
+        self.headers = Header()
+        self._cookies = None
         self._head = (
             (b"content-type", content_type.encode()),
             (b"x-request-id", request_id.encode()),
@@ -108,18 +116,33 @@ class Answer(HTTPResponse):
             yield name.encode(), str(value).encode()
 
 
-async def send_reply(
-    request: Request, reply: Reply, request_id: str, started: float
-) -> HTTPResponse | None:
-    """Send a `Reply`: a JSON body (after its delay), an unpaced stream in one write, or a
-    paced stream frame by frame (`streaming.paced`)."""
+# What route handlers return: a response, or a coroutine Sanic awaits (see `respond`).
+Handled = HTTPResponse | Coroutine[Any, Any, HTTPResponse | None]
+
+
+def respond(request: Request, reply: Reply, request_id: str, started: float) -> Handled:
+    """A `Reply` as a response when it is due now (a JSON body, or an unpaced stream in one
+    write), else as a coroutine that waits and sends it (`send_later`).
+
+    Route handlers are plain functions returning this: Sanic awaits what a handler returns when
+    it is awaitable, so the common case runs no coroutine of ours at all.
+    """
     if reply.frames is None:
-        if reply.first_delay:
-            await asyncio.sleep(reply.first_delay)
-        return Answer(reply.body, JSON, request_id, started)
-    if not reply.first_delay and not reply.event_delay and reply.offsets is None:
+        if not reply.first_delay:
+            return Answer(reply.body, JSON, request_id, started)
+    elif not reply.first_delay and not reply.event_delay and reply.offsets is None:
         # No pacing: every event is due now, so all of them go out in one write.
         return Answer(b"".join(reply.frames), EVENT_STREAM, request_id, started)
+    return send_later(request, reply, request_id, started)
+
+
+async def send_later(
+    request: Request, reply: Reply, request_id: str, started: float
+) -> HTTPResponse | None:
+    """A JSON body after its delay, or a paced stream frame by frame (`streaming.paced`)."""
+    if reply.frames is None:
+        await asyncio.sleep(reply.first_delay)
+        return Answer(reply.body, JSON, request_id, started)
     await paced(request, reply, Answer(None, EVENT_STREAM, request_id, started))
     return None
 
@@ -181,24 +204,25 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
         return json_reply(state.api.model(model_id))
 
     @app.post("/v1/chat/completions")
-    async def chat_completions(request: Request) -> HTTPResponse | None:
+    def chat_completions(request: Request) -> Handled:
         started = time.monotonic()
         check(request)
-        reply = state.api.chat(request.body)
-        return await send_reply(request, reply, state.api.ids.request(), started)
+        return respond(request, state.api.chat(request.body), state.api.ids.request(), started)
 
     @app.post("/v1/completions")
-    async def legacy_completions(request: Request) -> HTTPResponse | None:
+    def legacy_completions(request: Request) -> Handled:
         started = time.monotonic()
         check(request)
-        reply = state.api.completions(request.body)
-        return await send_reply(request, reply, state.api.ids.request(), started)
+        return respond(
+            request, state.api.completions(request.body), state.api.ids.request(), started
+        )
 
     @app.post("/v1/embeddings")
-    async def create_embeddings(request: Request) -> HTTPResponse | None:
+    def create_embeddings(request: Request) -> Handled:
         started = time.monotonic()
         check(request)
-        reply = state.api.embeddings(request.body)
-        return await send_reply(request, reply, state.api.ids.request(), started)
+        return respond(
+            request, state.api.embeddings(request.body), state.api.ids.request(), started
+        )
 
     return app

@@ -27,36 +27,36 @@ class Meta(NamedTuple):
     fingerprint: bytes
 
 
-_CHOICE = (
-    b'{"index":%d,"message":{"role":"assistant","content":"%s","refusal":null,"annotations":[]},'
-    b'"logprobs":%s,"finish_reason":"%s"}'
-)
-_BODY = (
-    b'{"id":"%s","object":"chat.completion","created":%d,"model":%s,"choices":[%s],"usage":%s,'
-    b'"service_tier":"default","system_fingerprint":"%s"}'
-)
-
-
 def body(meta: Meta, req: ChatRequest, choices: list[Choice], pool: TextPool) -> bytes:
-    items = [
-        _CHOICE
-        % (
-            i,
-            choice.escaped(pool),
-            chat_logprobs(choice.raw_pieces(pool), req.top_logprobs) if req.logprobs else b"null",
-            choice.finish_reason.encode(),
-        )
-        for i, choice in enumerate(choices)
-    ]
-    tokens = sum(c.tokens for c in choices)
-    return _BODY % (
+    # One join of constant and variable parts: cheaper than `%`-formatting the text twice.
+    parts = [
+        b'{"id":"',
         meta.id,
-        meta.created,
+        b'","object":"chat.completion","created":%d,"model":' % meta.created,
         meta.model_json,
-        items[0] if len(items) == 1 else b",".join(items),
+        b',"choices":[',
+    ]
+    tokens = 0
+    for i, choice in enumerate(choices):
+        parts += (
+            b',{"index":%d' % i if i else b'{"index":0',
+            b',"message":{"role":"assistant","content":"',
+            choice.escaped(pool),
+            b'","refusal":null,"annotations":[]},"logprobs":',
+            chat_logprobs(choice.raw_pieces(pool), req.top_logprobs) if req.logprobs else b"null",
+            b',"finish_reason":"',
+            choice.finish_reason.encode(),
+            b'"}',
+        )
+        tokens += choice.tokens
+    parts += (
+        b'],"usage":',
         chat_usage(req.gen.prompt_tokens, tokens),
+        b',"service_tier":"default","system_fingerprint":"',
         meta.fingerprint,
+        b'"}',
     )
+    return b"".join(parts)
 
 
 def stream(

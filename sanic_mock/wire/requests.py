@@ -172,6 +172,8 @@ def _generation(
     # One pass over the keys present (typical requests carry a handful); absent fields cost
     # nothing, and the common values take no function call.
     for name, value in doc.items():
+        if name not in _GENERATION_FIELDS:
+            continue
         if name in limit_names:
             if type(value) is not int or value < 1:
                 value = _int(doc, name, 1)
@@ -227,6 +229,20 @@ _RANGED = {
     "presence_penalty": (-2, 2),
     "frequency_penalty": (-2, 2),
 }
+_GENERATION_FIELDS = frozenset(
+    {
+        "max_completion_tokens",
+        "max_tokens",
+        "stream",
+        "stream_options",
+        *_RANGED,
+        "n",
+        "min_tokens",
+        "seed",
+        "ignore_eos",
+        "stop",
+    }
+)
 
 
 # Fields that change how an answer is delivered or billed, not what it says.
@@ -312,19 +328,21 @@ def parse_chat(body: bytes) -> ChatRequest:
     # Chat formatting overhead as in OpenAI's token-counting cookbook: 3 per message, 3 to prime.
     prompt_tokens = tokens_for_chars(chars) + 3 * len(messages) + 3
     gen = _generation(doc, prompt_tokens, ("max_completion_tokens", "max_tokens"))
-    logprobs = bool(_bool(doc, "logprobs"))
-    top = _int(doc, "top_logprobs", 0, 20)
-    if top is not None and not logprobs:
-        raise InvalidRequest(
-            "Invalid value for 'top_logprobs': 'logprobs' must be set to true when "
-            "'top_logprobs' is used.",
-            param="top_logprobs",
-            code="invalid_value",
-        )
+    logprobs, top = False, None
+    if "logprobs" in doc or "top_logprobs" in doc:
+        logprobs = bool(_bool(doc, "logprobs"))
+        top = _int(doc, "top_logprobs", 0, 20)
+        if top is not None and not logprobs:
+            raise InvalidRequest(
+                "Invalid value for 'top_logprobs': 'logprobs' must be set to true when "
+                "'top_logprobs' is used.",
+                param="top_logprobs",
+                code="invalid_value",
+            )
     tools = doc.get("tools")
-    if tools is not None and not isinstance(tools, list):
+    if tools is not None and type(tools) is not list:
         raise _invalid_type("tools", "an array", tools)
-    return ChatRequest(gen=gen, logprobs=logprobs, top_logprobs=top or 0)
+    return ChatRequest(gen, logprobs, top or 0)
 
 
 class CompletionRequest(NamedTuple):
