@@ -13,7 +13,7 @@ from sanic_mock.corpus.pool import SEP, TextPool
 from sanic_mock.generation import Choice
 from sanic_mock.wire import sse
 from sanic_mock.wire.logprobs import chat_logprobs
-from sanic_mock.wire.requests import ChatRequest
+from sanic_mock.wire.requests import ChatRequest, Generation
 from sanic_mock.wire.sse import chunks
 from sanic_mock.wire.usage import chat_usage
 
@@ -90,19 +90,28 @@ def stream(
             b'"logprobs":null,"finish_reason":null}' + end
         )
         content = opening + b'"delta":{"content":"'
+        finish = opening + b'"delta":{},"logprobs":null,"finish_reason":"%s"}' % (
+            choice.finish_reason.encode()
+        )
+        if not paced and len(choices) == 1 and groups[0] is None and not req.logprobs:
+            after = finish + end + _usage_chunk(gen, choices, common, obfuscation) + sse.DONE
+            return [sse.one_frame(head, content, choice.separated(pool), closing, after)]
         if req.logprobs:
             events = _with_logprobs(choice, pool, groups[i], content, end, req.top_logprobs)
         else:
             events = sse.content_events(choice.separated(pool), groups[i], content, closing, paced)
-        finish = opening + b'"delta":{},"logprobs":null,"finish_reason":"%s"}' % (
-            choice.finish_reason.encode()
-        )
         per_choice.append(sse.with_finish(events, finish + end, paced))
-    tail = b""
-    if gen.include_usage:
-        usage = chat_usage(gen.prompt_tokens, sum(c.tokens for c in choices))
-        tail = b'%s],"usage":%s%s}\n\n' % (common, usage, obfuscation)
+    tail = _usage_chunk(gen, choices, common, obfuscation)
     return sse.interleave(per_choice, head, tail + sse.DONE, paced)
+
+
+def _usage_chunk(
+    gen: Generation, choices: list[Choice], common: bytes, obfuscation: bytes
+) -> bytes:
+    if not gen.include_usage:
+        return b""
+    usage = chat_usage(gen.prompt_tokens, sum(c.tokens for c in choices))
+    return b'%s],"usage":%s%s}\n\n' % (common, usage, obfuscation)
 
 
 def _with_logprobs(

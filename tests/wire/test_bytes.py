@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.corpus.pregen import generate
@@ -50,10 +51,30 @@ def test_completion_body_with_echo() -> None:
     assert orjson.dumps(doc) == body
 
 
-def test_unpaced_stream_is_one_frame_with_the_same_events() -> None:
-    req = parse_chat(b'{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}')
-    choice = Choice(40, 12, "stop")
-    paced = chat.stream(META, req, [choice], POOL, [None], paced=True)
-    (whole,) = chat.stream(META, req, [choice], POOL, [None], paced=False)
-    assert len(paced) == 12 and b"".join(paced) == whole
-    assert whole.count(b"data: ") == 1 + 12 + 1 + 1  # role, 12 tokens, finish, [DONE]
+@pytest.mark.parametrize("usage", [False, True])
+@pytest.mark.parametrize(
+    "choices",
+    [
+        [Choice(40, 12, "stop")],
+        [Choice(40, 0, "stop", ())],  # a stop sequence cut everything
+        [Choice(40, 12, "stop"), Choice(7, 3, "length")],
+    ],
+)
+def test_unpaced_stream_is_one_frame_with_the_same_events(
+    usage: bool, choices: list[Choice]
+) -> None:
+    options = b',"stream_options":{"include_usage":true}' if usage else b""
+    req = parse_chat(
+        b'{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true%s}' % options
+    )
+    groups: list[list[int] | None] = [None] * len(choices)
+    paced = chat.stream(META, req, choices, POOL, groups, paced=True)
+    (whole,) = chat.stream(META, req, choices, POOL, groups, paced=False)
+    if len(choices) == 1:
+        assert b"".join(paced) == whole
+    else:  # unpaced, each choice's events run together; paced, they alternate step by step
+        assert sorted(b"".join(paced).split(b"\n\n")) == sorted(whole.split(b"\n\n"))
+    tokens = sum(c.tokens for c in choices)
+    assert whole.count(b"data: ") == 2 * len(choices) + tokens + usage + 1  # role, finish, [DONE]
+    for event in whole.split(b"\n\n")[:-2]:
+        orjson.loads(event.removeprefix(b"data: "))
