@@ -81,6 +81,11 @@ def root(version: VersionOption = False) -> None:
     """mock-openai: serve, record and inspect OpenAI API mocks."""
 
 
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mock-openai"
+
+
 @app.command()
 def serve(
     port: Annotated[
@@ -124,6 +129,18 @@ def serve(
     seed: Annotated[
         int, typer.Option(envvar=ENV + "SEED", help="Seed for articles and draws.")
     ] = 0,
+    cache_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            envvar=ENV + "CACHE_DIR",
+            help="Where the generated corpus is cached between runs "
+            "[default: $XDG_CACHE_HOME/mock-openai or ~/.cache/mock-openai].",
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(envvar=ENV + "NO_CACHE", help="Generate the corpus on every start."),
+    ] = False,
     model: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
@@ -225,6 +242,7 @@ def serve(
         stream_tokens_max=stream_tokens_max,
         corpus=corpus,
         seed=seed,
+        cache_dir=None if no_cache else (cache_dir or _default_cache_dir()),
         models=tuple(model) if model else DEFAULT_MODELS,
         api_key=api_key,
         workers=workers,
@@ -249,7 +267,10 @@ def serve(
         from sanic_mock.tls import server_context
 
         server_context(settings.tls_cert, settings.tls_key)  # bad files: one line, exit 2
-    load_corpus(settings)  # fail here, on one line, before any worker starts
+    if settings.corpus is not None or settings.workers > 1:
+        # A bad file fails here, on one line, before any worker starts; several workers find
+        # the generated corpus cached rather than each generating it.
+        load_corpus(settings)
     if not settings.serves_http2:
         from sanic_mock import run_sanic
 

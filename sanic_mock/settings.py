@@ -43,6 +43,8 @@ class Settings:
     stream_tokens_max: int = 1
     corpus: Path | None = None
     seed: int = 0
+    # Where generated article corpora are kept between runs (None: generate every time).
+    cache_dir: Path | None = None
     models: tuple[str, ...] = field(default=DEFAULT_MODELS)
     api_key: str | None = None
     workers: int = 1

@@ -123,3 +123,15 @@ def test_corpus_build_and_inspect(tmp_path: Path) -> None:
     assert "articles:    12" in shown.stdout and "mock-openai-corpus v2" in shown.stdout
     with running("--corpus", str(path)) as srv:
         assert completion_tokens(srv.url) >= 1
+
+
+def test_generated_corpus_is_cached_where_asked_and_not_with_no_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with running("--pregen-count", "8", env=clean_env({"MOCK_OPENAI_CACHE_DIR": str(cache)})):
+        pass
+    (cached,) = cache.iterdir()
+    assert cached.name.startswith("articles-") and cached.name.endswith("-8-0.msgpack")
+    other = tmp_path / "other"
+    with running("--pregen-count", "8", "--cache-dir", str(other), "--no-cache", env=clean_env()):
+        pass
+    assert not other.exists()

@@ -4,9 +4,13 @@ from `--pregen-count` and `--seed` (the same articles `corpus build` would write
 from __future__ import annotations
 
 import ctypes
+import hashlib
+from pathlib import Path
 
+from sanic_mock import tokens
+from sanic_mock.corpus import format as corpus_format
 from sanic_mock.corpus import io, pregen
-from sanic_mock.corpus.format import Corpus
+from sanic_mock.corpus.format import Corpus, CorpusError
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.settings import Settings
 
@@ -16,7 +20,9 @@ def load_corpus(settings: Settings) -> Corpus:
     refused unless `--allow-secrets`), or articles generated from `--pregen-count`/`--seed`."""
     if settings.corpus is not None:
         return io.read(settings.corpus, allow_secrets=settings.allow_secrets)
-    return build(settings.pregen_count, settings.seed)
+    if settings.cache_dir is None:
+        return build(settings.pregen_count, settings.seed)
+    return cached_build(settings.cache_dir, settings.pregen_count, settings.seed)
 
 
 def build(count: int, seed: int) -> Corpus:
@@ -27,6 +33,34 @@ def build(count: int, seed: int) -> Corpus:
         generator={"tool": f"mock-openai {__version__}", "count": count, "seed": seed},
         articles=pregen.generate(count, seed),
     )
+
+
+def cache_path(cache_dir: Path, count: int, seed: int) -> Path:
+    """The cache file of `build(count, seed)`, named by a digest of the code that makes it."""
+    digest = hashlib.sha256()
+    for module in (pregen, tokens, corpus_format):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return cache_dir / f"articles-{digest.hexdigest()[:16]}-{count}-{seed}.msgpack"
+
+
+def cached_build(cache_dir: Path, count: int, seed: int) -> Corpus:
+    """`build(count, seed)`, read from `cache_dir` when an earlier run wrote it there.
+
+    Generating the default 4096 articles takes ~0.5 s, reading them back ~0.07 s. The cache is
+    best effort: an unreadable or damaged file is rebuilt, an unwritable folder ignored.
+    """
+    path = cache_path(cache_dir, count, seed)
+    try:
+        return io.read(path)
+    except (OSError, CorpusError):
+        pass
+    corpus = build(count, seed)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        io.write(path, corpus)
+    except OSError:
+        pass
+    return corpus
 
 
 def load_pool(settings: Settings, corpus: Corpus | None = None) -> TextPool:
