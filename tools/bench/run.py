@@ -1,6 +1,6 @@
 """One command for the benchmark table: mock-openai against baselines measured in the same run.
 
-    python tools/bench/run.py [--quick] [--repeat 3] [--duration 5] [--out bench.md]
+    python tools/bench/run.py [--repeat 3] [--duration 5] [--streams 1000] [--out bench.md]
 
 Servers run on core 0, load generators on core 1 (taskset), everything on 127.0.0.1. Baselines:
 a bare Sanic app returning canned bytes (the mock's own responses, captured first) and, when
@@ -40,6 +40,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def url_of(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
 def pinned(cpu: str, cmd: list[str]) -> list[str]:
     return ["taskset", "-c", cpu, *cmd] if shutil.which("taskset") else cmd
 
@@ -69,27 +73,32 @@ def process(cmd: list[str], health: str | None) -> Iterator[subprocess.Popen[byt
             proc.wait()
 
 
-def mock(port: int, *extra: str) -> list[str]:
-    return pinned(
-        SERVER_CPU,
-        [
-            sys.executable,
-            "-m",
-            "sanic_mock",
-            "serve",
-            "--port",
-            str(port),
-            "--token-stddev",
-            "0",
-            "--token-mean",
-            "256",
-            *extra,
-        ],
-    )
+def mock(port: int, *extra: str, cpu: str | None = SERVER_CPU) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "sanic_mock",
+        "serve",
+        "--port",
+        str(port),
+        "--token-stddev",
+        "0",
+        "--token-mean",
+        "256",
+        *extra,
+    ]
+    return cmd if cpu is None else pinned(cpu, cmd)
 
 
-def wrk(url: str, body: dict[str, object] | None, duration: float, conns: int = 64) -> float:
-    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{max(1, round(duration))}s", url]
+def wrk(
+    url: str,
+    body: dict[str, object] | None,
+    duration: float,
+    conns: int = 64,
+    threads: int = 1,
+    cpu: str | None = CLIENT_CPU,
+) -> float:
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(duration))}s", url]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         if body is not None:
             payload = json.dumps(body).replace("\\", "\\\\").replace("'", "\\'")
@@ -99,7 +108,8 @@ def wrk(url: str, body: dict[str, object] | None, duration: float, conns: int = 
             )
         cmd[4:4] = ["-s", lua.name]
     try:
-        out = subprocess.run(pinned(CLIENT_CPU, cmd), capture_output=True, text=True, check=True)
+        run = pinned(cpu, cmd) if cpu is not None else cmd
+        out = subprocess.run(run, capture_output=True, text=True, check=True)
     finally:
         os.unlink(lua.name)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
@@ -126,6 +136,28 @@ def sse(port: int, streams: int, duration: float, tokens: int) -> dict[str, floa
     ]
     out = subprocess.run(pinned(CLIENT_CPU, cmd), capture_output=True, text=True, check=True)
     return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def startup_seconds(*extra: str) -> float:
+    """Seconds from starting `mock-openai serve` to its first answered chat request."""
+    port = free_port()
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        mock(port, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        while True:
+            try:
+                answer = httpx.post(f"{url_of(port)}/v1/chat/completions", json=CHAT_BODY)
+                if answer.status_code == 200:
+                    return time.monotonic() - started
+            except httpx.HTTPError:
+                time.sleep(0.01)
+            if proc.poll() is not None:
+                raise RuntimeError("mock-openai did not start")
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -181,6 +213,23 @@ def main() -> None:
         m_json = median([wrk(url + "/v1/chat/completions", json_body, d) for _ in range(r)])
         m_sse = median([wrk(url + "/v1/chat/completions", sse_body, d) for _ in range(r)])
 
+    startup_cached = median([startup_seconds() for _ in range(max(r, 5))])
+    startup_cold = median([startup_seconds("--no-cache") for _ in range(max(r, 5))])
+
+    # --workers N: N processes on one port. The load generator shares the cores with them (the
+    # machine may have no spare core), so the ratio understates the scaling a little.
+    ncpu = len(os.sched_getaffinity(0))
+    w_json = {}
+    for workers in (1, ncpu):
+        port = free_port()
+        cmd = [c for c in mock(port, "--workers", str(workers)) if c not in ("taskset", "-c")]
+        cmd = cmd[cmd.index(sys.executable) :]
+        with process(cmd, f"http://127.0.0.1:{port}/health"):
+            url = f"http://127.0.0.1:{port}/v1/chat/completions"
+            w_json[workers] = median(
+                [wrk(url, json_body, d, threads=1, cpu=None) for _ in range(r)]
+            )
+
     bport = free_port()
     bare = pinned(
         SERVER_CPU, [sys.executable, str(HERE / "bare_sanic.py"), str(bport), str(canned)]
@@ -235,6 +284,15 @@ def main() -> None:
         f"Streamed tokens per second (stream row): {m_sse * 256:,.0f}. "
         f"Bare Sanic with one `send()` per event: {b_sends:,.0f} req/s.",
     ]
+    lines.append(
+        f"`--workers {ncpu}` on {ncpu} cores (wrk unpinned, sharing them): JSON chat "
+        f"{fmt(w_json[ncpu])} req/s against {fmt(w_json[1])} with one worker "
+        f"({w_json[ncpu] / w_json[1]:.2f}x)."
+    )
+    lines.append(
+        f"Start-up to the first answered request: {startup_cached:.2f} s with the generated "
+        f"corpus cached, {startup_cold:.2f} s generating it (`--no-cache`)."
+    )
     if n_health is not None:
         lines.append(
             f"nginx, same bytes as static files: health {fmt(n_health)}, JSON {fmt(n_json)}, "
@@ -247,8 +305,8 @@ def main() -> None:
     lines += [
         "",
         "| paced streams (64 tokens each) | server | events/s | first token p50 / p99 "
-        "| gap p50 / p99 | server CPU per event |",
-        "|---|---|---:|---:|---:|---:|",
+        "| first token, new connection p50 / p99 | gap p50 / p99 | server CPU per event |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     print("\n".join(lines), flush=True)
     for streams, gap in ((args.streams // 5, 20), (args.streams, 20)):
@@ -280,6 +338,7 @@ def main() -> None:
             line = (
                 f"| {streams} streams, {gap} ms gap | {name} | {med['events_per_s']:,.0f} "
                 f"| {med['ttft_p50_ms']:.1f} / {med['ttft_p99_ms']:.1f} ms "
+                f"| {med['ttft_warmup_p50_ms']:.1f} / {med['ttft_warmup_p99_ms']:.1f} ms "
                 f"| {med['gap_p50_ms']:.1f} / {med['gap_p99_ms']:.1f} ms "
                 f"| {med['cpu_us_per_event']:.1f} µs |"
             )
