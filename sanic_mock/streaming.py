@@ -27,8 +27,10 @@ from sanic.response import HTTPResponse
 
 from sanic_mock.api import Reply
 
-# Frames due within this many seconds of a tick are written in that tick.
+# Frames due within this many seconds of a tick are written in that tick, at most BATCH of them
+# before the loop gets a turn.
 SLACK = 0.0002
+BATCH = 32
 
 
 def due_times(reply: Reply, start: float) -> list[float]:
@@ -85,7 +87,15 @@ class Pacer:
         self._timer, self._timer_at = None, float("inf")
         heap = self._heap
         limit = self._loop.time() + SLACK
+        budget = BATCH
         while heap and heap[0][0] <= limit:
+            budget -= 1
+            if budget < 0:
+                # Let the loop read new requests and send first frames between batches, so a
+                # tick writing hundreds of frames does not hold them back for milliseconds.
+                self._timer = self._loop.call_soon(self._tick)  # type: ignore[assignment]
+                self._timer_at = heap[0][0]
+                return
             _, _, stream = heapq.heappop(heap)
             transport = stream.transport
             if transport.is_closing():

@@ -4,12 +4,14 @@ events late, never early); accuracy under load is measured by tools/bench/run.py
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 
 import httpx
 import pytest
 
+from sanic_mock.streaming import BATCH, Pacer
 from tests.servers import running
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 12}
@@ -67,3 +69,36 @@ def test_client_leaving_mid_stream_does_not_hurt_the_server(paced_url: str) -> N
     _, times, raw = event_times(paced_url, {**BODY, "stream": True})
     assert raw.endswith(b"data: [DONE]\n\n")
     assert httpx.get(paced_url + "/health").status_code == 200
+
+
+class _Transport:
+    def __init__(self, closing: bool = False) -> None:
+        self.written: list[bytes] = []
+        self.closing = closing
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+def test_pacer_writes_every_due_frame_in_order_across_batches() -> None:
+    """More streams due in one tick than one batch: all frames go out, in order, as chunks."""
+
+    async def run() -> tuple[list[_Transport], _Transport]:
+        loop = asyncio.get_running_loop()
+        pacer = Pacer(loop)
+        at = loop.time() + 0.01
+        transports = [_Transport() for _ in range(3 * BATCH + 5)]
+        frames = [b"one", b"two", b"three"]
+        done = [pacer.write(t, frames, [at, at + 0.01, at + 0.02]) for t in transports]
+        closed = _Transport(closing=True)
+        done.append(pacer.write(closed, frames, [at, at, at]))
+        await asyncio.wait_for(asyncio.gather(*done), timeout=5)
+        return transports, closed
+
+    transports, closed = asyncio.run(run())
+    for t in transports:
+        assert t.written == [b"3\r\none\r\n", b"3\r\ntwo\r\n", b"5\r\nthree\r\n"]
+    assert closed.written == []
