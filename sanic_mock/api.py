@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 import orjson
 
@@ -22,6 +23,8 @@ from sanic_mock.wire import chat, completions, embeddings, models
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.requests import Generation, parse_chat, parse_completion, parse_embedding
+
+R = TypeVar("R")  # a parsed request: ChatRequest or CompletionRequest
 
 JSON = "application/json"
 EVENT_STREAM = "text/event-stream; charset=utf-8"
@@ -96,34 +99,34 @@ class MockAPI:
 
     def chat(self, raw: bytes) -> Reply:
         req = parse_chat(raw)
-        gen = req.gen
-        choices, sampler = self._plan(gen, gen.n)
-        meta = Meta(
-            self.ids.chat().encode(),
-            int(time.time()),
-            self._model_json(gen.model),
-            self.fingerprint,
-        )
-        if not gen.stream:
-            return self._timed(chat.body(meta, req, choices, self.pool), sampler, choices)
-        groups = [sampler.groups(c.tokens) for c in choices]
-        frames = chat.stream(meta, req, choices, self.pool, groups, self._paced)
-        return Reply(b"", frames, self._first, self._gap)
+        return self._generate(req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream)
 
     def completions(self, raw: bytes) -> Reply:
         req = parse_completion(raw)
-        gen = req.gen
-        choices, sampler = self._plan(gen, gen.n * req.prompts)
+        count = req.gen.n * req.prompts
+        return self._generate(
+            req, req.gen, count, self.ids.completion(), completions.body, completions.stream
+        )
+
+    def _generate(
+        self,
+        req: R,
+        gen: Generation,
+        count: int,
+        response_id: str,
+        body: Callable[[Meta, R, list[Choice], TextPool], bytes],
+        stream: Callable[
+            [Meta, R, list[Choice], TextPool, list[list[int] | None], bool], list[bytes]
+        ],
+    ) -> Reply:
+        choices, sampler = self._plan(gen, count)
         meta = Meta(
-            self.ids.completion().encode(),
-            int(time.time()),
-            self._model_json(gen.model),
-            self.fingerprint,
+            response_id.encode(), int(time.time()), self._model_json(gen.model), self.fingerprint
         )
         if not gen.stream:
-            return self._timed(completions.body(meta, req, choices, self.pool), sampler, choices)
+            return self._timed(body(meta, req, choices, self.pool), sampler, choices)
         groups = [sampler.groups(c.tokens) for c in choices]
-        frames = completions.stream(meta, req, choices, self.pool, groups, self._paced)
+        frames = stream(meta, req, choices, self.pool, groups, self._paced)
         return Reply(b"", frames, self._first, self._gap)
 
     def embeddings(self, raw: bytes) -> Reply:
