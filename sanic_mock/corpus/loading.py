@@ -35,11 +35,15 @@ def build(count: int, seed: int) -> Corpus:
     )
 
 
-def cache_path(cache_dir: Path, count: int, seed: int) -> Path:
-    """The cache file of `build(count, seed)`, named by a digest of the code that makes it."""
+def cache_path(cache_dir: Path, count: int, seed: int) -> Path | None:
+    """The cache file of `build(count, seed)`, named by a digest of the code that makes it
+    (None when that code cannot be read, e.g. a zipped install: then nothing is cached)."""
     digest = hashlib.sha256()
-    for module in (pregen, tokens, corpus_format):
-        digest.update(Path(module.__file__ or "").read_bytes())
+    try:
+        for module in (pregen, tokens, corpus_format):
+            digest.update(Path(module.__file__ or "").read_bytes())
+    except OSError:
+        return None
     return cache_dir / f"articles-{digest.hexdigest()[:16]}-{count}-{seed}.msgpack"
 
 
@@ -50,6 +54,8 @@ def cached_build(cache_dir: Path, count: int, seed: int) -> Corpus:
     best effort: an unreadable or damaged file is rebuilt, an unwritable folder ignored.
     """
     path = cache_path(cache_dir, count, seed)
+    if path is None:
+        return build(count, seed)
     try:
         return io.read(path)
     except (OSError, CorpusError):

@@ -26,6 +26,7 @@ def test_second_load_reads_the_cache_and_gives_the_same_corpus(
 
 def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path) -> None:
     path = loading.cache_path(tmp_path, 8, 0)
+    assert path is not None
     path.write_bytes(b"not a corpus")
     corpus = loading.cached_build(tmp_path, 8, 0)
     assert io.dumps(corpus) == io.dumps(loading.build(8, 0)) == path.read_bytes()
@@ -44,3 +45,12 @@ def test_without_a_cache_dir_nothing_is_written(
     monkeypatch.chdir(tmp_path)
     loading.load_corpus(Settings(pregen_count=8, cache_dir=None))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_cache_when_the_generator_code_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pregen, "__file__", str(tmp_path / "gone.py"))
+    assert loading.cache_path(tmp_path, 8, 0) is None
+    corpus = loading.cached_build(tmp_path / "cache", 8, 0)
+    assert corpus.articles is not None and not (tmp_path / "cache").exists()
