@@ -141,10 +141,18 @@ async def send_later(
 ) -> HTTPResponse | None:
     """A JSON body after its delay, or a paced stream frame by frame (`streaming.paced`)."""
     if reply.frames is None:
-        await asyncio.sleep(reply.first_delay)
+        await asyncio.sleep(reply.first_delay - (time.monotonic() - started))
         return Answer(reply.body, JSON, request_id, started)
-    await paced(request, reply, Answer(None, EVENT_STREAM, request_id, started))
+    await paced(request, reply, Answer(None, EVENT_STREAM, request_id, started), started)
     return None
+
+
+def arrival(request: Request) -> float:
+    """When the request arrived, on the monotonic clock: Sanic's HTTP/1.1 protocol stamps every
+    read (`_time`, for its timeouts), so under a burst of requests the simulated delays count
+    from arrival, not from when the handler got its turn. Now, where there is no stamp (ASGI)."""
+    stamp = getattr(getattr(request.stream, "protocol", None), "_time", None)
+    return stamp if isinstance(stamp, float) else time.monotonic()
 
 
 def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
@@ -205,13 +213,13 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
 
     @app.post("/v1/chat/completions")
     def chat_completions(request: Request) -> Handled:
-        started = time.monotonic()
+        started = arrival(request)
         check(request)
         return respond(request, state.api.chat(request.body), state.api.ids.request(), started)
 
     @app.post("/v1/completions")
     def legacy_completions(request: Request) -> Handled:
-        started = time.monotonic()
+        started = arrival(request)
         check(request)
         return respond(
             request, state.api.completions(request.body), state.api.ids.request(), started
@@ -219,7 +227,7 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
 
     @app.post("/v1/embeddings")
     def create_embeddings(request: Request) -> Handled:
-        started = time.monotonic()
+        started = arrival(request)
         check(request)
         return respond(
             request, state.api.embeddings(request.body), state.api.ids.request(), started

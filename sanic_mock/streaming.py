@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 from typing import Any
 
 from sanic import Request
@@ -132,13 +133,14 @@ async def _sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
         await asyncio.sleep(wait)
 
 
-async def paced(request: Request, reply: Reply, head: HTTPResponse) -> None:
-    """Send `reply.frames`, each at its due time (see the module docstring), after the status
-    line and headers of `head` (a response without a body)."""
+async def paced(request: Request, reply: Reply, head: HTTPResponse, started: float) -> None:
+    """Send `reply.frames`, each at its due time counted from `started` (the request's arrival
+    on the `time.monotonic` clock; see the module docstring), after the status line and headers
+    of `head` (a response without a body)."""
     assert reply.frames is not None
     loop = asyncio.get_running_loop()
     frames = reply.frames
-    due = due_times(reply, loop.time())
+    due = due_times(reply, loop.time() - (time.monotonic() - started))
     try:
         await _sleep_until(loop, due[0])
         response = await request.respond(head)

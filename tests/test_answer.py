@@ -1,8 +1,12 @@
-"""`app.Answer` builds Sanic's response attributes itself: guard that against Sanic changes."""
+"""`app.Answer` builds Sanic's response attributes itself, and `app.arrival` reads Sanic's
+per-connection read stamp: guard both against Sanic changes."""
+
+import time
+from types import SimpleNamespace
 
 from sanic.response import HTTPResponse
 
-from sanic_mock.app import Answer
+from sanic_mock.app import Answer, arrival
 
 
 def _slots(cls: type) -> set[str]:
@@ -30,3 +34,21 @@ def test_processed_headers_are_ours_then_sanics() -> None:
     assert headers[3][0] == b"openai-processing-ms" and int(headers[3][1]) >= 0
     assert headers[4:] == [(b"content-length", b"0")]
     assert answer.body == b"" and answer.status == 201
+
+
+def test_arrival_is_sanics_read_stamp_or_now() -> None:
+    stamped = SimpleNamespace(stream=SimpleNamespace(protocol=SimpleNamespace(_time=12.5)))
+    assert arrival(stamped) == 12.5  # type: ignore[arg-type]
+    before = time.monotonic()
+    assert before <= arrival(SimpleNamespace(stream=None)) <= time.monotonic()  # type: ignore[arg-type]
+
+
+def test_sanic_still_stamps_reads_on_its_http1_protocol() -> None:
+    """`arrival` relies on `HttpProtocol._time`, set on every `data_received`."""
+    import inspect
+
+    from sanic.http.http1 import Http
+    from sanic.server.protocols.http_protocol import HttpProtocol
+
+    assert "protocol" in Http.__slots__  # request.stream.protocol
+    assert "self._time = current_time()" in inspect.getsource(HttpProtocol.data_received)
