@@ -32,6 +32,7 @@ from sanic_mock.api import Reply
 # before the loop gets a turn.
 SLACK = 0.0002
 BATCH = 32
+CLOCK_STEP = 0.001
 
 
 def due_times(reply: Reply, start: float) -> list[float]:
@@ -112,7 +113,10 @@ class Pacer:
                 stream.done.set_result(None)
         if heap:
             at = heap[0][0]
-            self._timer = self._loop.call_at(at, self._tick)
+            # uvloop's clock and timers count whole milliseconds: a timer for a frame due in
+            # under 1 ms fires at once, finds it not yet due, and would spin until the clock
+            # ticks over. Wait at least one clock step instead (the frame leaves < 1 ms late).
+            self._timer = self._loop.call_at(max(at, limit + CLOCK_STEP), self._tick)
             self._timer_at = at
 
 
