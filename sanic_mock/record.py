@@ -41,7 +41,7 @@ from sanic.compat import Header
 from sanic.response import HTTPResponse
 
 from sanic_mock.api import JSON
-from sanic_mock.app import OpenAIErrorHandler, respond
+from sanic_mock.app import OpenAIErrorHandler, arrival, respond
 from sanic_mock.corpus import io
 from sanic_mock.corpus.answers import from_chunks
 from sanic_mock.corpus.exchanges import Exchange, parse_events, stream_finished
@@ -373,7 +373,7 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
         if replay is not None and request.method == "POST" and endpoint in REPLAYABLE:
             reply = replay.replay(endpoint, request.body or b"")
             if reply is not None:
-                answer = respond(request, reply, replay.ids.request(), time.monotonic())
+                answer = respond(request, reply, replay.ids.request(), arrival(request))
                 return answer if isinstance(answer, HTTPResponse) else await answer
         return await forward(state["rec"], request, "/" + path)
 

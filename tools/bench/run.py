@@ -173,7 +173,7 @@ def median(values: list[float]) -> float:
 def capture(port: int, canned: Path, tokens: int) -> None:
     """The mock's own answers of `tokens` tokens, as the baselines' canned bytes."""
     canned.mkdir(exist_ok=True)
-    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    url = f"{url_of(port)}/v1/chat/completions"
     body = {**CHAT_BODY, "max_tokens": tokens, "ignore_eos": True}
     (canned / "json.bin").write_bytes(httpx.post(url, json=body).content)
     (canned / "sse.bin").write_bytes(httpx.post(url, json={**body, "stream": True}).content)
@@ -248,8 +248,8 @@ def main() -> None:
         (canned / "nginx.conf").write_text(NGINX_CONF.format(dir=canned, port=nport))
         canned.chmod(0o755)  # nginx workers run as nobody
         cmd = pinned(SERVER_CPU, ["nginx", "-c", str(canned / "nginx.conf"), "-p", str(canned)])
-        with process(cmd, f"http://127.0.0.1:{nport}/health"):
-            url = f"http://127.0.0.1:{nport}"
+        with process(cmd, f"{url_of(nport)}/health"):
+            url = url_of(nport)
             n_health = median([wrk(url + "/health", None, d) for _ in range(r)])
             n_json = median([wrk(url + "/json", None, d) for _ in range(r)])
             n_sse = median([wrk(url + "/sse", None, d) for _ in range(r)])
@@ -328,7 +328,7 @@ def main() -> None:
                             str(gap),
                         ],
                     )
-                with process(cmd, f"http://127.0.0.1:{port}/health") as proc:
+                with process(cmd, f"{url_of(port)}/health") as proc:
                     before = cpu_seconds(proc.pid)
                     result = sse(port, streams, d, 64)
                     result["cpu_us_per_event"] = (
