@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from sanic_mock.streaming import BATCH, Pacer
+from sanic_mock.streaming import BATCH, SLACK, Pacer
 from tests.servers import running
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 12}
@@ -26,13 +26,16 @@ def paced_url() -> object:
 
 
 def event_times(url: str, body: dict[str, object]) -> tuple[float, list[float], bytes]:
+    """Seconds from sending the request to the headers and to each SSE event's arrival (events
+    read together share a time), and the raw body."""
     start = time.monotonic()
-    times, raw = [], b""
+    times: list[float] = []
+    raw = b""
     with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=30) as resp:
         headers_at = time.monotonic() - start
         for chunk in resp.iter_raw():
-            times.append(time.monotonic() - start)
             raw += chunk
+            times += [time.monotonic() - start] * (raw.count(b"\n\n") - len(times))
     return headers_at, times, raw
 
 
@@ -47,10 +50,15 @@ def test_first_event_waits_for_the_first_token_delay(paced_url: str) -> None:
 
 def test_events_are_spaced_by_the_response_delay(paced_url: str) -> None:
     _, times, _ = event_times(paced_url, {**BODY, "stream": True})
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert len(times) >= 12  # one write per token: events are not coalesced when paced
-    assert times[-1] - times[0] >= 11 * 0.030 - 0.002
-    assert statistics.median(gaps) >= 0.028
+    assert len(times) == 1 + 12 + 1 + 1  # role, tokens, finish, [DONE]
+    # No event early (a busy machine may make one late). The role leaves with the first token,
+    # token k (event k) is due 120 ms + (k - 1) * 30 ms after the request, and the finish and
+    # [DONE] leave with the last token.
+    due = [0.120] + [0.120 + (k - 1) * 0.030 for k in range(1, 13)] + [0.120 + 11 * 0.030] * 2
+    for at, wanted in zip(times, due, strict=True):
+        assert at >= wanted - 0.002
+    gaps = [b - a for a, b in zip(times[1:12], times[2:13], strict=True)]
+    assert statistics.median(gaps) >= 0.028  # one write per token when paced, not coalesced
 
 
 def test_json_answer_waits_as_long_as_the_stream_would(paced_url: str) -> None:
@@ -102,3 +110,39 @@ def test_pacer_writes_every_due_frame_in_order_across_batches() -> None:
     for t in transports:
         assert t.written == [b"3\r\none\r\n", b"3\r\ntwo\r\n", b"5\r\nthree\r\n"]
     assert closed.written == []
+
+
+class _ClockedTransport(_Transport):
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.loop = loop
+        self.at: list[float] = []
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        self.at.append(self.loop.time())
+
+
+def test_pacer_never_writes_a_frame_early() -> None:
+    """Irregular due times (a replayed stream's offsets: several frames in one millisecond, one
+    repeated) and streams joining while others are waiting: each frame leaves in order, no more
+    than SLACK before it is due."""
+
+    async def run() -> list[tuple[list[float], _ClockedTransport]]:
+        loop = asyncio.get_running_loop()
+        pacer = Pacer(loop)
+        runs = []
+        for k in range(4):
+            base = loop.time() + 0.005
+            due = [base + t for t in (0.0, 0.0003, 0.0003, 0.0011, 0.0200, 0.0201, 0.0350)]
+            transport = _ClockedTransport(loop)
+            runs.append((due, transport, pacer.write(transport, [b"x"] * len(due), due)))
+            await asyncio.sleep(0.004 * k)
+        await asyncio.wait_for(asyncio.gather(*(done for _, _, done in runs)), timeout=5)
+        return [(due, transport) for due, transport, _ in runs]
+
+    for due, transport in asyncio.run(run()):
+        assert len(transport.written) == len(due)
+        for at, wanted in zip(transport.at, due, strict=True):
+            assert at >= wanted - SLACK - 1e-6
+        assert transport.at == sorted(transport.at)
