@@ -138,6 +138,12 @@ def sse(port: int, streams: int, duration: float, tokens: int) -> dict[str, floa
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
+def write_floor() -> dict[str, float]:
+    cmd = [sys.executable, str(HERE / "write_floor.py"), "--seconds", "3", "--json"]
+    out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    return {"user_us": out["user_us_per_write"], "system_us": out["system_us_per_write"]}
+
+
 def startup_seconds(*extra: str) -> float:
     """Seconds from starting `mock-openai serve` to its first answered chat request."""
     port = free_port()
@@ -345,6 +351,16 @@ def main() -> None:
             )
             lines.append(line)
             print(line, flush=True)
+    # The kernel's share: one small write per paced event, whatever the server does.
+    floors = [write_floor() for _ in range(r)]
+    user, system = (median([f[k] for f in floors]) for k in ("user_us", "system_us"))
+    lines += [
+        "",
+        f"Floor (`tools/bench/write_floor.py`): one 80-byte write to a loopback socket costs "
+        f"{user + system:.1f} µs of CPU here ({system:.1f} µs in the kernel), so one core "
+        f"delivers at most {1e6 / (user + system):,.0f} paced events/s with no other work.",
+    ]
+    print(lines[-1], flush=True)
     table = "\n".join(lines)
     if args.out:
         args.out.write_text(table + "\n")

@@ -23,7 +23,7 @@ import numpy as np
 try:
     import uvloop
 except ImportError:  # pragma: no cover
-    uvloop = None
+    uvloop = None  # type: ignore[assignment]
 
 
 def request_bytes(port: int, max_tokens: int) -> bytes:
