@@ -42,17 +42,16 @@ _NO_KEY = (
     "You can obtain an API key from https://platform.openai.com/account/api-keys."
 )
 
+SORRY = "The server had an error while processing your request. Sorry about that!"
+
 
 class OpenAIErrorHandler(ErrorHandler):
     """Every exception becomes an OpenAI error object; never a traceback or an HTML page."""
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
         error = to_openai_error(request, exception)
-        if isinstance(error, ServerError):
-            log.exception("unexpected error on %s %s", request.method, request.path)
-        return Answer(
-            error.render(), JSON, _ERROR_IDS.request(), time.monotonic(), status=error.status
-        )
+        body, status, request_id = error_answer(error, f"{request.method} {request.path}")
+        return Answer(body, JSON, request_id, time.monotonic(), status=status)
 
 
 def to_openai_error(request: Request, exc: Exception) -> OpenAIError:
@@ -68,7 +67,7 @@ def to_openai_error(request: Request, exc: Exception) -> OpenAIError:
         return PayloadTooLarge("Request body too large.", code="request_too_large")
     if 400 <= status < 500:
         return InvalidRequest(str(exc) or "Bad request.")
-    return ServerError("The server had an error while processing your request. Sorry about that!")
+    return ServerError(SORRY)
 
 
 _ERROR_IDS = IdSource()
@@ -102,18 +101,48 @@ class Answer(HTTPResponse):
         self.status = status
         self.headers = Header()
         self._cookies = None
-        self._head = (
-            (b"content-type", content_type.encode()),
-            (b"x-request-id", request_id.encode()),
-            (b"openai-version", b"2020-10-01"),
-            (b"openai-processing-ms", b"%d" % ((time.monotonic() - started) * 1000)),
-        )
+        self._head = answer_head(content_type, request_id, started)
 
     @property
     def processed_headers(self) -> Iterator[tuple[bytes, bytes]]:
         yield from self._head
         for name, value in self.headers.items():
             yield name.encode(), str(value).encode()
+
+
+def answer_head(
+    content_type: str, request_id: str, started: float
+) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers the real API sends with every answer, as bytes."""
+    return (
+        (b"content-type", content_type.encode()),
+        (b"x-request-id", request_id.encode()),
+        (b"openai-version", b"2020-10-01"),
+        (b"openai-processing-ms", b"%d" % ((time.monotonic() - started) * 1000)),
+    )
+
+
+def error_answer(error: OpenAIError, where: str) -> tuple[bytes, int, str]:
+    """An error's body, status and request id; a `ServerError` is logged with the traceback
+    being handled and `where` (method and path)."""
+    if isinstance(error, ServerError):
+        log.exception("unexpected error on %s", where)
+    return error.render(), error.status, _ERROR_IDS.request()
+
+
+def authorize(expected: str | None, given: str | None) -> None:
+    """Raise the real API's 401 unless `given` (the Authorization header) is `expected`."""
+    if expected is None or given == expected:
+        return
+    if given is None:
+        raise AuthenticationError(_NO_KEY)
+    key = given.removeprefix("Bearer ").strip()
+    shown = key[:3] + "*" * max(len(key) - 7, 0) + key[-4:] if len(key) > 8 else "***"
+    raise AuthenticationError(
+        f"Incorrect API key provided: {shown}. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.",
+        code="invalid_api_key",
+    )
 
 
 # What route handlers return: a response, or a coroutine Sanic awaits (see `respond`).
@@ -181,18 +210,7 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
     def check(request: Request) -> None:
         # The body limit is enforced below the app: Sanic's REQUEST_MAX_SIZE natively,
         # `asgi.MockASGI` under hypercorn and granian.
-        if expected_auth is not None:
-            given = request.headers.get("authorization")
-            if given is None:
-                raise AuthenticationError(_NO_KEY)
-            if given != expected_auth:
-                key = given.removeprefix("Bearer ").strip()
-                shown = key[:3] + "*" * max(len(key) - 7, 0) + key[-4:] if len(key) > 8 else "***"
-                raise AuthenticationError(
-                    f"Incorrect API key provided: {shown}. You can find your API key at "
-                    "https://platform.openai.com/account/api-keys.",
-                    code="invalid_api_key",
-                )
+        authorize(expected_auth, request.headers.get("authorization"))
 
     def json_reply(body: bytes) -> HTTPResponse:
         return Answer(body, JSON, state.api.ids.request(), time.monotonic())

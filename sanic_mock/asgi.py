@@ -11,36 +11,31 @@ Under an ASGI server (hypercorn, granian) Sanic neither enforces `REQUEST_MAX_SI
   unpaced streams); paced streams stay open-ended (chunked on HTTP/1.1, DATA frames on h2/h3);
 - an optional `alt-svc` header, for servers that cannot add it themselves.
 
+The routes a load test hits skip Sanic altogether (`asgi_direct.Direct`), with the same limit,
+headers and bytes.
+
 `asgi_app(settings)` builds the wrapped app; it imports no server: the runners serve it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from sanic_mock.app import create_app
+from sanic_mock.asgi_direct import (
+    TOO_LARGE,
+    Direct,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    declared_length,
+    drain,
+)
 from sanic_mock.errors import PayloadTooLarge
 from sanic_mock.settings import Settings
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-_TOO_LARGE = "Request body too large."
-
-
-def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
-    """The request's `content-length`, or None when absent or not a number."""
-    for name, value in headers:
-        if name.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
 
 
 class MockASGI:
@@ -52,11 +47,17 @@ class MockASGI:
         self.extra: list[tuple[bytes, bytes]] = (
             [] if alt_svc is None else [(b"alt-svc", alt_svc.encode("ascii"))]
         )
+        self.direct: Direct | None = None  # the hot routes without Sanic (`asgi_app`)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan (and websocket, which we do not serve)
             await self.app(scope, receive, send)
             return
+        if self.direct is not None:
+            handler = self.direct.route(scope)
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
         limit = self.limit
         declared = declared_length(scope["headers"])
         too_large = declared is not None and declared > limit
@@ -66,7 +67,7 @@ class MockASGI:
         async def limited_receive() -> Message:
             nonlocal received, request_done
             if too_large:
-                raise PayloadTooLarge(_TOO_LARGE, code="request_too_large")
+                raise PayloadTooLarge(TOO_LARGE, code="request_too_large")
             message = await receive()
             if message["type"] != "http.request":  # http.disconnect
                 request_done = True
@@ -74,15 +75,8 @@ class MockASGI:
             request_done = not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > limit:
-                raise PayloadTooLarge(_TOO_LARGE, code="request_too_large")
+                raise PayloadTooLarge(TOO_LARGE, code="request_too_large")
             return message
-
-        async def drain() -> None:
-            # Read (and drop) the rest of the request before the response ends; see `multiplexed`.
-            nonlocal request_done
-            while not request_done:
-                message = await receive()
-                request_done = message["type"] != "http.request" or not message.get("more_body")
 
         held: Message | None = None
         head = scope["method"] == "HEAD"
@@ -106,7 +100,7 @@ class MockASGI:
                 # (content-length mismatch) by closing the connection. So an early answer (413)
                 # waits until the request body has been read and dropped: memory stays bounded
                 # and the connection stays healthy.
-                await drain()
+                await drain(receive)
             if held is not None:
                 start, held = held, None
                 headers = list(start.get("headers", ()))
@@ -123,7 +117,11 @@ class MockASGI:
 
 
 def asgi_app(settings: Settings, alt_svc: str | None = None) -> MockASGI:
-    """`create_app(settings)` for an ASGI server: wrapped, and without Sanic's start-up banner."""
+    """`create_app(settings)` for an ASGI server: wrapped, with the direct path for the hot
+    routes (not for the recording proxy, whose routes differ), and without Sanic's banner."""
     app = create_app(settings)
     app.config.MOTD = False  # under ASGI Sanic logs its banner at start-up unless told not to
-    return MockASGI(app, settings.max_body_bytes, alt_svc)
+    wrapped = MockASGI(app, settings.max_body_bytes, alt_svc)
+    if settings.upstream is None:
+        wrapped.direct = Direct(app.ctx, settings.api_key, settings.max_body_bytes, wrapped.extra)
+    return wrapped

@@ -11,7 +11,7 @@ frame due by then (for all streams) straight to the transports, with the chunked
 would add. That avoids a task wake-up, a `sleep` and Sanic's per-`send` signal dispatch for
 every event, which is what limits one-`send()`-per-event servers. The first and last frames
 go through Sanic's response object, so its keep-alive bookkeeping stays right. Other transports
-(ASGI under hypercorn, HTTP/3) get the portable loop: sleep until due, `send()`.
+(ASGI under hypercorn and granian: `paced_asgi`) get the portable loop: sleep until due, send.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import asyncio
 import heapq
 import math
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sanic import Request
@@ -196,3 +197,23 @@ async def paced(request: Request, reply: Reply, head: HTTPResponse, started: flo
     except ConnectionError:
         # The client went away mid-stream: stop writing, nothing else to clean up.
         return
+
+
+async def paced_asgi(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    reply: Reply,
+    headers: list[tuple[bytes, bytes]],
+    started: float,
+) -> None:
+    """`paced` for an ASGI server (`asgi_direct`): the response start with the first frame,
+    then each frame as its own body message at its due time."""
+    assert reply.frames is not None
+    loop = asyncio.get_running_loop()
+    frames = reply.frames
+    due = due_times(reply, loop.time() - (time.monotonic() - started))
+    await _sleep_until(loop, due[0])
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    last = len(frames) - 1
+    for k, (frame, at) in enumerate(zip(frames, due, strict=True)):
+        await _sleep_until(loop, at)
+        await send({"type": "http.response.body", "body": frame, "more_body": k < last})

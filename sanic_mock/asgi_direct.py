@@ -1,0 +1,168 @@
+"""The routes a load test hits, answered straight from ASGI messages, without Sanic.
+
+Under an ASGI server (hypercorn, granian: HTTP/2, h2c, HTTP/3, HTTPS/1.1), Sanic's ASGI adapter
+builds its request object, matches its router and dispatches its signals for every request,
+which was about half of granian's time per chat request (HTTP2.md). `Direct` answers
+`GET /health`, `GET /v1/models` and the three POST endpoints with the same `MockAPI` calls, the
+same bytes and the same headers as the Sanic routes in `app.py` (the battery in
+`tests/protocol/` compares every answer), and declines everything else (other paths and
+methods, `HEAD`, model lookups, a corpus not loaded yet), which `asgi.MockASGI` then hands to
+Sanic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from sanic_mock.api import EVENT_STREAM, JSON, MockAPI, Reply
+from sanic_mock.app import SORRY, answer_head, authorize, error_answer
+from sanic_mock.errors import OpenAIError, PayloadTooLarge, ServerError
+from sanic_mock.streaming import paced_asgi
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+TOO_LARGE = "Request body too large."
+_HEALTH = b'{"status":"ok"}'
+_CALLS: dict[str, Callable[[MockAPI, bytes], Reply]] = {
+    "/v1/chat/completions": MockAPI.chat,
+    "/v1/completions": MockAPI.completions,
+    "/v1/embeddings": MockAPI.embeddings,
+}
+
+
+def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    """The request's `content-length`, or None when absent or not a number."""
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def drain(receive: Receive) -> None:
+    """Read and drop the rest of a request body."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+def _authorization(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
+class Direct:
+    """See the module docstring. `ctx` is the Sanic app's `ctx`, where each worker's start-up
+    puts its `MockAPI` (`app.create_app`)."""
+
+    def __init__(
+        self,
+        ctx: Any,
+        api_key: str | None,
+        max_body_bytes: int,
+        extra: list[tuple[bytes, bytes]],
+    ) -> None:
+        self.ctx = ctx
+        self.expected_auth = None if api_key is None else f"Bearer {api_key}"
+        self.limit = max_body_bytes
+        self.extra = extra
+
+    def route(self, scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]] | None:
+        """The handler for this request, or None for Sanic to answer it."""
+        method, path = scope["method"], scope["path"]
+        if not hasattr(self.ctx, "api"):  # before the worker's start-up has loaded the corpus
+            return None
+        if method == "POST":
+            return self._post if path in _CALLS else None
+        if method == "GET" and path in ("/health", "/v1/models"):
+            return self._get
+        return None
+
+    async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.monotonic()
+        if scope["path"] == "/health":
+            await self._send(send, 200, ((b"content-type", JSON.encode()),), _HEALTH)
+            return
+        api: MockAPI = self.ctx.api
+        try:
+            authorize(self.expected_auth, _authorization(scope["headers"]))
+        except OpenAIError as error:
+            await self._error(send, error, scope)
+            return
+        head = answer_head(JSON, api.ids.request(), started)
+        await self._send(send, 200, head, api.models_body)
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.monotonic()
+        api: MockAPI = self.ctx.api
+        try:
+            body = await self._body(scope, receive)
+            if body is None:
+                return  # the client went away before sending its request
+            authorize(self.expected_auth, _authorization(scope["headers"]))
+            reply = _CALLS[scope["path"]](api, body)
+        except OpenAIError as error:
+            await self._error(send, error, scope)
+            return
+        except Exception:
+            await self._error(send, ServerError(SORRY), scope)
+            return
+        request_id = api.ids.request()
+        if reply.frames is None:
+            if reply.first_delay:
+                await asyncio.sleep(reply.first_delay - (time.monotonic() - started))
+            await self._send(send, 200, answer_head(JSON, request_id, started), reply.body)
+        elif not reply.first_delay and not reply.event_delay and reply.offsets is None:
+            head = answer_head(EVENT_STREAM, request_id, started)
+            await self._send(send, 200, head, b"".join(reply.frames))
+        else:
+            head = answer_head(EVENT_STREAM, request_id, started)
+            await paced_asgi(send, reply, [*head, *self.extra], started)
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole request body, within the limit (`PayloadTooLarge` past it, after reading
+        the rest on HTTP/2 and HTTP/3; see `asgi.MockASGI`); None if the client disconnected."""
+        declared = declared_length(scope["headers"])
+        multiplexed = scope.get("http_version") in ("2", "3")
+        if declared is not None and declared > self.limit:
+            if multiplexed:
+                await drain(receive)
+            raise PayloadTooLarge(TOO_LARGE, code="request_too_large")
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            part = message.get("body", b"")
+            size += len(part)
+            more = message.get("more_body", False)
+            if size > self.limit:
+                if multiplexed and more:
+                    await drain(receive)
+                raise PayloadTooLarge(TOO_LARGE, code="request_too_large")
+            if not more:
+                return part if not parts else b"".join([*parts, part])
+            parts.append(part)
+
+    async def _error(self, send: Send, error: OpenAIError, scope: Scope) -> None:
+        body, status, request_id = error_answer(error, f"{scope['method']} {scope['path']}")
+        await self._send(send, status, answer_head(JSON, request_id, time.monotonic()), body)
+
+    async def _send(
+        self, send: Send, status: int, head: tuple[tuple[bytes, bytes], ...], body: bytes
+    ) -> None:
+        headers = [*head, (b"content-length", b"%d" % len(body)), *self.extra]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
