@@ -25,8 +25,8 @@ from sanic_mock.errors import (
     MethodNotAllowed,
     NotFound,
     OpenAIError,
-    PayloadTooLarge,
     ServerError,
+    too_large,
 )
 from sanic_mock.replay import api_for
 from sanic_mock.settings import Settings
@@ -64,7 +64,7 @@ def to_openai_error(request: Request, exc: Exception) -> OpenAIError:
     if status == 405:
         return MethodNotAllowed(f"Invalid method for URL {where}")
     if status == 413:
-        return PayloadTooLarge("Request body too large.", code="request_too_large")
+        return too_large()
     if 400 <= status < 500:
         return InvalidRequest(str(exc) or "Bad request.")
     return ServerError(SORRY)

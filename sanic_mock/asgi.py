@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable
 
 from sanic_mock.app import create_app
 from sanic_mock.asgi_direct import (
-    TOO_LARGE,
     Direct,
     Message,
     Receive,
@@ -32,7 +31,7 @@ from sanic_mock.asgi_direct import (
     declared_length,
     drain,
 )
-from sanic_mock.errors import PayloadTooLarge
+from sanic_mock.errors import too_large
 from sanic_mock.settings import Settings
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -60,14 +59,14 @@ class MockASGI:
                 return
         limit = self.limit
         declared = declared_length(scope["headers"])
-        too_large = declared is not None and declared > limit
+        over_limit = declared is not None and declared > limit
         received = 0
         request_done = False
 
         async def limited_receive() -> Message:
             nonlocal received, request_done
-            if too_large:
-                raise PayloadTooLarge(TOO_LARGE, code="request_too_large")
+            if over_limit:
+                raise too_large()
             message = await receive()
             if message["type"] != "http.request":  # http.disconnect
                 request_done = True
@@ -75,7 +74,7 @@ class MockASGI:
             request_done = not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > limit:
-                raise PayloadTooLarge(TOO_LARGE, code="request_too_large")
+                raise too_large()
             return message
 
         held: Message | None = None

@@ -19,7 +19,7 @@ from typing import Any
 
 from sanic_mock.api import EVENT_STREAM, JSON, MockAPI, Reply
 from sanic_mock.app import SORRY, answer_head, authorize, error_answer
-from sanic_mock.errors import OpenAIError, PayloadTooLarge, ServerError
+from sanic_mock.errors import OpenAIError, ServerError, too_large
 from sanic_mock.streaming import paced_asgi
 
 Scope = MutableMapping[str, Any]
@@ -27,7 +27,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-TOO_LARGE = "Request body too large."
 _HEALTH = b'{"status":"ok"}'
 _CALLS: dict[str, Callable[[MockAPI, bytes], Reply]] = {
     "/v1/chat/completions": MockAPI.chat,
@@ -138,7 +137,7 @@ class Direct:
         if declared is not None and declared > self.limit:
             if multiplexed:
                 await drain(receive)
-            raise PayloadTooLarge(TOO_LARGE, code="request_too_large")
+            raise too_large()
         parts: list[bytes] = []
         size = 0
         while True:
@@ -151,7 +150,7 @@ class Direct:
             if size > self.limit:
                 if multiplexed and more:
                     await drain(receive)
-                raise PayloadTooLarge(TOO_LARGE, code="request_too_large")
+                raise too_large()
             if not more:
                 return part if not parts else b"".join([*parts, part])
             parts.append(part)

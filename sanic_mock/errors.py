@@ -51,6 +51,11 @@ class PayloadTooLarge(OpenAIError):
     status = 413
 
 
+def too_large() -> PayloadTooLarge:
+    """The 413 for a request body past `--max-body-bytes`."""
+    return PayloadTooLarge("Request body too large.", code="request_too_large")
+
+
 class ServerError(OpenAIError):
     status = 500
     type = "server_error"
