@@ -24,6 +24,9 @@ from sanic_mock.settings import Settings, SettingsError
 
 MAX_STREAMS = 1000  # concurrent HTTP/2 streams per connection (granian's default is 200)
 BACKLOG = 4096
+# After a stop signal, connections still open (a paced stream, an idle keep-alive client) get
+# this many seconds, then the worker is killed: granian's default waits for them forever.
+STOP_GRACE_S = 8
 
 
 def serve(settings: Settings) -> None:
@@ -51,6 +54,7 @@ def serve(settings: Settings) -> None:
             loop=Loops.uvloop,
             http=HTTPModes.auto,
             backlog=BACKLOG,
+            workers_kill_timeout=STOP_GRACE_S,
             http1_settings=HTTP1Settings(keep_alive=True),
             http2_settings=HTTP2Settings(max_concurrent_streams=MAX_STREAMS),
             log_enabled=True,

@@ -174,10 +174,22 @@ async def _run(
     trigger: Callable[[], Awaitable[None]],
 ) -> None:
     loop = asyncio.get_running_loop()
-    loop.set_exception_handler(_quiet_handshakes)
+    stopping = False
+
+    def quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # A refused TLS 1.2 client or a port scanner is not worth a traceback (hypercorn does the
+        # same). Nor is a connection torn down at shutdown: hypercorn cancels those still open
+        # after its grace period, and its HTTP/2 code then fails inside a task group that is
+        # shutting down (RuntimeError), logged as an unhandled exception.
+        if not stopping and not isinstance(context.get("exception"), ssl.SSLError):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(quiet)
 
     async def shutdown() -> None:
+        nonlocal stopping
         await trigger()
+        stopping = True
         if sockets.quic_sockets:  # after hypercorn has marked itself terminated (a few ticks)
             loop.call_later(0.05, _poke, sockets.quic_sockets[0].getsockname())
         # hypercorn gives open requests `graceful_timeout` (3 s); its QUIC shutdown was once
@@ -185,7 +197,13 @@ async def _run(
         loop.call_later(GRACE_S, os._exit, 0)
 
     wrapped = ASGIWrapper(cast(ASGIFramework, app))
-    await worker_serve(wrapped, config, sockets=sockets, shutdown_trigger=shutdown)
+    try:
+        await worker_serve(wrapped, config, sockets=sockets, shutdown_trigger=shutdown)
+    except Exception:
+        # The same failure also reaches hypercorn's wait for its connections to close (as an
+        # ExceptionGroup). Once stopping, the process is ending anyway.
+        if not stopping:
+            raise
 
 
 def _poke(address: tuple[Any, ...]) -> None:
@@ -251,12 +269,6 @@ def _roomier_quic_queue() -> None:
             self.protocol_queue = asyncio.Queue(QUIC_QUEUE)
 
     setattr(run, "UDPServer", RoomierUDPServer)  # noqa: B010 - replaced on purpose
-
-
-def _quiet_handshakes(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    # A refused TLS 1.2 client or a port scanner is not worth a traceback (hypercorn does the same).
-    if not isinstance(context.get("exception"), ssl.SSLError):
-        loop.default_exception_handler(context)
 
 
 async def _stopped(stop: Event) -> None:

@@ -3,12 +3,14 @@ exit code 2 before anything starts; `mock-openai cert` makes files every engine 
 
 from __future__ import annotations
 
+import signal
 import socket
 import ssl
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -18,7 +20,7 @@ from sanic_mock import certs
 from sanic_mock.cli import main
 from sanic_mock.run_hypercorn import MockConfig
 from sanic_mock.settings import Settings, SettingsError
-from tests.servers import clean_env, free_port
+from tests.servers import clean_env, free_port, running
 
 
 def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -221,3 +223,24 @@ def test_hypercorn_adjustments_still_apply() -> None:
         assert server.protocol_queue.maxsize == run_hypercorn.QUIC_QUEUE
     finally:
         loop.close()
+
+
+@pytest.mark.parametrize("engine", ["hypercorn", "granian"])
+def test_stopping_with_an_open_h2_stream_ends_cleanly(engine: str) -> None:
+    """A stop signal while an HTTP/2 stream is still being paced: the process ends within its
+    grace period, with exit code 0 and no traceback. hypercorn cancels the connection and its
+    HTTP/2 code then fails in a task group that is shutting down; granian by default waits for
+    every open connection forever."""
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    args = ("--http2", "--http2-engine", engine, "--pregen-count", "16")
+    with running(*args, "--response-delay-ms", "200") as server:
+        with httpx.Client(http1=False, http2=True) as client:
+            url = server.url + "/v1/chat/completions"
+            with client.stream("POST", url, json={**body, "max_tokens": 200}) as answer:
+                assert answer.http_version == "HTTP/2"
+                next(answer.iter_raw())  # the stream is open and under way (40 s to go)
+                server.process.send_signal(signal.SIGINT)
+                server.process.wait(timeout=15)
+        output = server.output()
+    assert server.process.returncode == 0
+    assert "Traceback" not in output and "Error" not in output, output
