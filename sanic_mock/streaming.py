@@ -143,9 +143,8 @@ class Pacer:
                     heapq.heappush(pending, later)
                 else:
                     waiting.append(stream)
-        if pending:
-            # Never before the next slot: a timer for the current one would fire at once.
-            self._armed = max(pending[0], now + 1)
+        if pending:  # the earliest slot left is a later one (> now)
+            self._armed = pending[0]
             self._timer = self._loop.call_at(self._armed / RATE, self._tick)
 
 
