@@ -28,10 +28,11 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _HEALTH = b'{"status":"ok"}'
-_CALLS: dict[str, Callable[[MockAPI, bytes], Reply]] = {
-    "/v1/chat/completions": MockAPI.chat,
-    "/v1/completions": MockAPI.completions,
-    "/v1/embeddings": MockAPI.embeddings,
+# The `MockAPI` method for each POST path, by name: a recorded corpus's `ReplayAPI` overrides them.
+_CALLS = {
+    "/v1/chat/completions": "chat",
+    "/v1/completions": "completions",
+    "/v1/embeddings": "embeddings",
 }
 
 
@@ -110,7 +111,7 @@ class Direct:
             if body is None:
                 return  # the client went away before sending its request
             authorize(self.expected_auth, _authorization(scope["headers"]))
-            reply = _CALLS[scope["path"]](api, body)
+            reply: Reply = getattr(api, _CALLS[scope["path"]])(body)
         except OpenAIError as error:
             await self._error(send, error, scope)
             return

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,7 +15,10 @@ import pytest
 from sanic import Sanic
 
 from sanic_mock.asgi import Message, MockASGI, asgi_app
+from sanic_mock.corpus import io
+from sanic_mock.corpus.format import Corpus
 from sanic_mock.settings import Settings
+from tests.test_record_corpus import chat_request, json_exchange
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "seed": 3}
 LIMIT = 2000
@@ -217,3 +221,17 @@ def test_other_requests_go_to_sanic() -> None:
             ]
 
     assert asyncio.run(go()) == [True, True, False, False, False, False]
+
+
+def test_a_recorded_corpus_answers_on_the_direct_path_too(tmp_path: Path) -> None:
+    """`serve --corpus recorded.msgpack` under hypercorn or granian replays the recording."""
+    path = tmp_path / "recorded.msgpack"
+    exchange = json_exchange("hello there", "General Kenobi.")
+    io.write(path, Corpus(kind="recorded", generator={}, exchanges=(exchange,)))
+    raw = orjson.dumps(chat_request("hello there"))
+    settings = Settings(corpus=path, on_miss="error")
+    direct, sanic = both(settings, lambda app: call(app, "POST", "/v1/chat/completions", [raw]))
+    for sent, _ in (direct, sanic):
+        status, _, body = shape(sent)
+        assert status == 200
+        assert orjson.loads(body[0])["choices"][0]["message"]["content"] == "General Kenobi."
