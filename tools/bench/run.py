@@ -172,6 +172,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def memory_mb(pid: int) -> tuple[float, float]:
+    """Resident memory of a process and its peak, in MB (Linux /proc)."""
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -222,7 +230,7 @@ def main() -> None:
     }
     m: dict[str, list[float]] = {k: [] for k in scenarios}
     b: dict[str, list[float]] = {k: [] for k in [*scenarios, "sends"]}
-    with process(mock(port), f"{url_of(port)}/health"):
+    with process(mock(port), f"{url_of(port)}/health") as proc:
         capture(port, canned, 256)
         canned64 = canned / "64"
         capture(port, canned64, 64)
@@ -232,6 +240,7 @@ def main() -> None:
                     m[key].append(wrk(url_of(port) + path, body, d))
                     b[key].append(wrk(url_of(bport) + path, body, d))
                 b["sends"].append(wrk(url_of(bport) + "/sse-sends", sse_body, d))
+        rss, peak = memory_mb(proc.pid)
     m_health, m_json, m_sse = (median(m[k]) for k in scenarios)
     b_health, b_json, b_sse, b_sends = (median(b[k]) for k in b)
 
@@ -242,11 +251,18 @@ def main() -> None:
     # machine may have no spare core), so the ratio understates the scaling a little.
     ncpu = len(os.sched_getaffinity(0))
     w_json = {}
+    w_rss = None
     for workers in (1, ncpu):
         port = free_port()
-        with process(mock(port, "--workers", str(workers), cpu=None), f"{url_of(port)}/health"):
+        cmd = mock(port, "--workers", str(workers), cpu=None)
+        with process(cmd, f"{url_of(port)}/health") as proc:
             url = f"{url_of(port)}/v1/chat/completions"
             w_json[workers] = median([wrk(url, json_body, d, cpu=None) for _ in range(r)])
+            if workers > 1:  # the largest worker process (the parent only supervises)
+                children = subprocess.run(
+                    ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+                ).stdout.split()
+                w_rss = max(memory_mb(int(child))[0] for child in children)
 
     n_health = n_json = n_sse = None
     if shutil.which("nginx"):
@@ -299,6 +315,11 @@ def main() -> None:
     lines.append(
         f"Start-up to the first answered request: {startup_cached:.2f} s with the generated "
         f"corpus cached, {startup_cold:.2f} s generating it (`--no-cache`)."
+    )
+    per_worker = "" if w_rss is None else f"; {w_rss:.0f} MB per worker with `--workers {ncpu}`"
+    lines.append(
+        f"Memory with the default corpus, after the runs above: {rss:.0f} MB resident "
+        f"(peak {peak:.0f} MB){per_worker}."
     )
     if n_health is not None:
         lines.append(
