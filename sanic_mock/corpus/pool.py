@@ -14,14 +14,21 @@ import orjson
 from sanic_mock.corpus.format import Articles
 
 
-def _escape_lengths() -> np.ndarray[tuple[int], np.dtype[np.int64]]:
-    # Bytes per input byte inside a JSON string, as orjson writes it: `"` `\` and the short
-    # control escapes take 2, other control bytes 6 (\u00XX), everything else (UTF-8 too) 1.
-    table = np.ones(256, dtype=np.int64)
-    table[:0x20] = 6
+def _escape_extra() -> np.ndarray[tuple[int], np.dtype[np.uint8]]:
+    # Bytes each input byte adds inside a JSON string, as orjson writes it: `"` `\` and the
+    # short control escapes take 2 (1 more), other control bytes 6 (\u00XX, 5 more), everything
+    # else (UTF-8 too) 1 (none).
+    table = np.zeros(256, dtype=np.uint8)
+    table[:0x20] = 5
     for c in b'"\\\b\f\n\r\t':
-        table[c] = 2
+        table[c] = 1
     return table
+
+
+def _json_escaped(text: str, chunk: int = 1 << 20) -> bytes:
+    """`text` as the inside of a JSON string, as orjson writes it. Escaped a chunk at a time:
+    orjson's buffer for one 5.6M-character string peaked at ~80 MB."""
+    return b"".join(orjson.dumps(text[i : i + chunk])[1:-1] for i in range(0, len(text), chunk))
 
 
 SEP = b"\x00"  # never inside JSON-escaped text: a NUL character is escaped as \u0000
@@ -41,19 +48,30 @@ class TextPool:
         self.piece_count = n = articles.piece_count
         # bounds[i] .. bounds[i+1] is piece i in the raw text. Bounds are kept as memoryviews:
         # indexing one gives a Python int, ~10x cheaper than a numpy scalar (every request does).
-        self._raw_bounds = np.concatenate(([0], articles.piece_ends)).astype(np.uint32).data
-        escaped = orjson.dumps(text.decode("utf-8"))[1:-1]
-        grow = np.cumsum(_escape_lengths()[np.frombuffer(text, dtype=np.uint8)])
-        if int(grow[-1]) != len(escaped):  # pragma: no cover - orjson changed its escaping
+        # Kept at 32 bits per piece and 8 per byte: wider temporaries (int64 per byte) made
+        # start-up peak at ~200 MB for the default corpus, twice the steady state.
+        ends = articles.piece_ends.astype(np.uint32, copy=False)
+        zero = np.zeros(1, dtype=np.uint32)
+        self._raw_bounds = np.concatenate((zero, ends)).data
+        escaped = _json_escaped(text.decode("utf-8"))
+        # Few bytes need escaping: add what each adds to the piece holding it.
+        extra = _escape_extra()[np.frombuffer(text, dtype=np.uint8)]
+        where = np.flatnonzero(extra)
+        added = np.zeros(n, dtype=np.uint32)
+        np.add.at(added, np.searchsorted(ends, where, side="right"), extra[where])
+        del extra, where
+        esc_ends = ends + np.cumsum(added, dtype=np.uint32)  # each piece's end, escaped
+        del added
+        if int(esc_ends[-1]) != len(escaped):  # pragma: no cover - orjson changed its escaping
             raise RuntimeError("JSON escaping table does not match orjson")
-        esc_ends = grow[articles.piece_ends.astype(np.int64) - 1]
-        del grow
         # Piece i starts at esc_bounds[i] + i in the separated text; its separator follows it.
-        self._esc_bounds = np.concatenate(([0], esc_ends)).astype(np.uint32).data
-        separated = np.zeros(len(escaped) + n, dtype=np.uint8)
-        keep = np.ones(len(separated), dtype=bool)
-        keep[esc_ends + np.arange(n)] = False
+        self._esc_bounds = np.concatenate((zero, esc_ends)).data
+        keep = np.ones(len(escaped) + n, dtype=bool)
+        keep[esc_ends + np.arange(n, dtype=np.uint32)] = False
+        del esc_ends
+        separated = np.zeros(len(keep), dtype=np.uint8)
         separated[keep] = np.frombuffer(escaped, dtype=np.uint8)
+        del keep
         self.separated = separated.tobytes()
         self._escaped = escaped  # the same without separators, for JSON bodies
 
