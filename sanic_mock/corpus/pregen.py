@@ -143,6 +143,7 @@ def generate(count: int, seed: int) -> Articles:
     line_start = bytearray(k_total)
     article_last: list[int] = []
     r_block, r_size, r_pick = (d.tolist() for d in draws.T)
+    del draws
     k = 0
     for target in targets:
         pieces = 0
@@ -193,6 +194,7 @@ def generate(count: int, seed: int) -> Articles:
     at_line_start = np.frombuffer(bytes(line_start[:k]), dtype=np.uint8).astype(bool)
     seq[firsts] = np.where(at_line_start, lead, spaced_lead) + word[firsts]
     seq[lasts] = spaced + word[lasts]  # no comma or markup right before the full stop
+    del body, word  # the large temporaries go as soon as they are used (peak memory)
     trailing = np.asarray(after_counts, dtype=np.int64)
     # A sentence's trailing units and the next sentence's leading units share an insertion
     # point; listing the trailing ones first keeps them first (the sort is stable).
@@ -202,6 +204,7 @@ def generate(count: int, seed: int) -> Articles:
     values = np.concatenate((np.asarray(after, dtype=np.int64), np.asarray(before, dtype=np.int64)))
     order = np.argsort(positions, kind="stable")
     unit_ids = np.insert(seq, positions[order], values[order])
+    del seq, positions, values, order
 
     # 4. Articles end after their last sentence's trailing units.
     before_counts = np.bincount(np.asarray(before_at, dtype=np.int64), minlength=k)
@@ -210,6 +213,7 @@ def generate(count: int, seed: int) -> Articles:
     unit_end = sentence_end_unit[np.asarray(article_last, dtype=np.int64) - 1]
     piece_counts = pieces_of[unit_ids]
     article_ends = np.cumsum(piece_counts)[unit_end - 1]
+    del piece_counts
 
     piece_lengths = _expand(
         np.array([n for lengths_ in units.piece_lengths for n in lengths_], dtype=np.int64),
@@ -225,9 +229,18 @@ def generate(count: int, seed: int) -> Articles:
     )
 
 
-def _expand(flat: NDArray[T], sizes: NDArray[np.int64], ids: NDArray[np.int64]) -> NDArray[T]:
-    """Concatenate `flat`'s segments (segment i has `sizes[i]` items) in the order of `ids`."""
+def _expand(
+    flat: NDArray[T], sizes: NDArray[np.int64], ids: NDArray[np.int64], chunk: int = 1 << 16
+) -> NDArray[T]:
+    """Concatenate `flat`'s segments (segment i has `sizes[i]` items) in the order of `ids`.
+
+    A chunk of ids at a time: the 64-bit index arrays for the default corpus's whole text were
+    ~135 MB at once, most of generation's peak memory."""
     first = np.cumsum(sizes) - sizes
-    counts = sizes[ids]
-    offsets = np.repeat(first[ids] - (np.cumsum(counts) - counts), counts)
-    return flat[offsets + np.arange(int(counts.sum()))]
+    parts = [flat[:0]]
+    for at in range(0, len(ids), chunk):
+        part = ids[at : at + chunk]
+        counts = sizes[part]
+        offsets = np.repeat(first[part] - (np.cumsum(counts) - counts), counts)
+        parts.append(flat[offsets + np.arange(len(offsets))])
+    return np.concatenate(parts)

@@ -144,8 +144,9 @@ def write_floor() -> dict[str, float]:
     return {"user_us": out["user_us_per_write"], "system_us": out["system_us_per_write"]}
 
 
-def startup_seconds(*extra: str) -> float:
-    """Seconds from starting `mock-openai serve` to its first answered chat request."""
+def startup(*extra: str) -> tuple[float, float]:
+    """Seconds from starting `mock-openai serve` to its first answered chat request, and the
+    process's peak memory by then (MB)."""
     port = free_port()
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -156,7 +157,7 @@ def startup_seconds(*extra: str) -> float:
             try:
                 answer = httpx.post(f"{url_of(port)}/v1/chat/completions", json=CHAT_BODY)
                 if answer.status_code == 200:
-                    return time.monotonic() - started
+                    return time.monotonic() - started, memory_mb(proc.pid)[1]
             except httpx.HTTPError:
                 time.sleep(0.01)
             if proc.poll() is not None:
@@ -244,8 +245,10 @@ def main() -> None:
     m_health, m_json, m_sse = (median(m[k]) for k in scenarios)
     b_health, b_json, b_sse, b_sends = (median(b[k]) for k in b)
 
-    startup_cached = median([startup_seconds() for _ in range(max(r, 5))])
-    startup_cold = median([startup_seconds("--no-cache") for _ in range(max(r, 5))])
+    cached = [startup() for _ in range(max(r, 5))]
+    cold = [startup("--no-cache") for _ in range(max(r, 5))]
+    startup_cached, startup_cold = (median([run[0] for run in runs]) for runs in (cached, cold))
+    peak_cached, peak_cold = (median([run[1] for run in runs]) for runs in (cached, cold))
 
     # --workers N: N processes on one port. The load generator shares the cores with them (the
     # machine may have no spare core), so the ratio understates the scaling a little.
@@ -319,7 +322,8 @@ def main() -> None:
     per_worker = "" if w_rss is None else f"; {w_rss:.0f} MB per worker with `--workers {ncpu}`"
     lines.append(
         f"Memory with the default corpus, after the runs above: {rss:.0f} MB resident "
-        f"(peak {peak:.0f} MB){per_worker}."
+        f"(peak {peak:.0f} MB){per_worker}. Peak at start-up: {peak_cached:.0f} MB with the "
+        f"corpus cached, {peak_cold:.0f} MB generating it."
     )
     if n_health is not None:
         lines.append(
