@@ -77,9 +77,10 @@ class Articles:
             raise CorpusError("articles: empty piece or article table")
         if int(pe[-1]) != len(self.text) or int(ae[-1]) != len(pe):
             raise CorpusError("articles: offset tables do not cover the text")
-        if np.any(np.diff(pe.astype(np.int64)) <= 0) or int(pe[0]) <= 0:
+        # Compared in place: a 64-bit diff of the default corpus's 1.7M offsets took 28 MB.
+        if np.any(pe[1:] <= pe[:-1]) or int(pe[0]) <= 0:
             raise CorpusError("articles: piece offsets are not strictly increasing")
-        if np.any(np.diff(ae.astype(np.int64)) <= 0) or int(ae[0]) <= 0:
+        if np.any(ae[1:] <= ae[:-1]) or int(ae[0]) <= 0:
             raise CorpusError("articles: article offsets are not strictly increasing")
         try:
             self.text.decode("utf-8")

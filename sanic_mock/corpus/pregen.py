@@ -220,12 +220,13 @@ def generate(count: int, seed: int) -> Articles:
         pieces_of,
         unit_ids,
     )
+    piece_ends = np.cumsum(piece_lengths, dtype=np.uint32)
+    del piece_lengths
     byte_lengths = np.array([len(b) for b in units.data], dtype=np.int64)
     text = _expand(np.frombuffer(b"".join(units.data), dtype=np.uint8), byte_lengths, unit_ids)
+    del unit_ids
     return Articles(
-        text=text.tobytes(),
-        piece_ends=np.cumsum(piece_lengths).astype(np.uint32),
-        article_ends=article_ends.astype(np.uint32),
+        text=text.tobytes(), piece_ends=piece_ends, article_ends=article_ends.astype(np.uint32)
     )
 
 
