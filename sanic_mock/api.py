@@ -42,6 +42,16 @@ class Reply(NamedTuple):
     # gaps); when set it replaces first_delay/event_delay.
     offsets: tuple[float, ...] | None = None
 
+    def at_once(self) -> tuple[bytes, str] | None:
+        """The whole answer and its content type when all of it is due now: a JSON body without
+        a delay, or an unpaced stream (every event due now, so all go out in one write). None
+        when something must wait; each transport does the waiting its own way."""
+        if self.frames is None:
+            return None if self.first_delay else (self.body, JSON)
+        if self.first_delay or self.event_delay or self.offsets is not None:
+            return None
+        return b"".join(self.frames), EVENT_STREAM
+
 
 class MockAPI:
     def __init__(self, settings: Settings, pool: TextPool) -> None:

@@ -156,12 +156,9 @@ def respond(request: Request, reply: Reply, request_id: str, started: float) -> 
     Route handlers are plain functions returning this: Sanic awaits what a handler returns when
     it is awaitable, so the common case runs no coroutine of ours at all.
     """
-    if reply.frames is None:
-        if not reply.first_delay:
-            return Answer(reply.body, JSON, request_id, started)
-    elif not reply.first_delay and not reply.event_delay and reply.offsets is None:
-        # No pacing: every event is due now, so all of them go out in one write.
-        return Answer(b"".join(reply.frames), EVENT_STREAM, request_id, started)
+    now = reply.at_once()
+    if now is not None:
+        return Answer(now[0], now[1], request_id, started)
     return send_later(request, reply, request_id, started)
 
 

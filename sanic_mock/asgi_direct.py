@@ -119,13 +119,12 @@ class Direct:
             await self._error(send, ServerError(SORRY), scope)
             return
         request_id = api.ids.request()
-        if reply.frames is None:
-            if reply.first_delay:
-                await asyncio.sleep(reply.first_delay - (time.monotonic() - started))
+        now = reply.at_once()
+        if now is not None:
+            await self._send(send, 200, answer_head(now[1], request_id, started), now[0])
+        elif reply.frames is None:
+            await asyncio.sleep(reply.first_delay - (time.monotonic() - started))
             await self._send(send, 200, answer_head(JSON, request_id, started), reply.body)
-        elif not reply.first_delay and not reply.event_delay and reply.offsets is None:
-            head = answer_head(EVENT_STREAM, request_id, started)
-            await self._send(send, 200, head, b"".join(reply.frames))
         else:
             head = answer_head(EVENT_STREAM, request_id, started)
             await paced_asgi(send, reply, [*head, *self.extra], started)

@@ -42,8 +42,11 @@ def slot_of(at: float) -> int:
     return math.ceil((at - SLACK) * RATE)
 
 
-def due_times(reply: Reply, start: float) -> list[float]:
+def due_times(reply: Reply, loop: asyncio.AbstractEventLoop, started: float) -> list[float]:
+    """When each frame is due on `loop`'s clock, for a request that arrived at `started` on the
+    `time.monotonic` clock."""
     assert reply.frames is not None
+    start = loop.time() - (time.monotonic() - started)
     if reply.offsets is not None:
         return [start + t for t in reply.offsets]
     first, gap = start + reply.first_delay, reply.event_delay
@@ -172,7 +175,7 @@ async def paced(request: Request, reply: Reply, head: HTTPResponse, started: flo
     assert reply.frames is not None
     loop = asyncio.get_running_loop()
     frames = reply.frames
-    due = due_times(reply, loop.time() - (time.monotonic() - started))
+    due = due_times(reply, loop, started)
     try:
         await _sleep_until(loop, due[0])
         response = await request.respond(head)
@@ -209,7 +212,7 @@ async def paced_asgi(
     assert reply.frames is not None
     loop = asyncio.get_running_loop()
     frames = reply.frames
-    due = due_times(reply, loop.time() - (time.monotonic() - started))
+    due = due_times(reply, loop, started)
     await _sleep_until(loop, due[0])
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     last = len(frames) - 1
