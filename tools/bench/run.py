@@ -44,8 +44,9 @@ def url_of(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def pinned(cpu: str, cmd: list[str]) -> list[str]:
-    return ["taskset", "-c", cpu, *cmd] if shutil.which("taskset") else cmd
+def pinned(cpu: str | None, cmd: list[str]) -> list[str]:
+    """`cmd` run on core `cpu` (None: anywhere)."""
+    return ["taskset", "-c", cpu, *cmd] if cpu is not None and shutil.which("taskset") else cmd
 
 
 @contextmanager
@@ -87,7 +88,7 @@ def mock(port: int, *extra: str, cpu: str | None = SERVER_CPU) -> list[str]:
         "256",
         *extra,
     ]
-    return cmd if cpu is None else pinned(cpu, cmd)
+    return pinned(cpu, cmd)
 
 
 def wrk(
@@ -108,8 +109,7 @@ def wrk(
             )
         cmd[4:4] = ["-s", lua.name]
     try:
-        run = pinned(cpu, cmd) if cpu is not None else cmd
-        out = subprocess.run(run, capture_output=True, text=True, check=True)
+        out = subprocess.run(pinned(cpu, cmd), capture_output=True, text=True, check=True)
     finally:
         os.unlink(lua.name)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
@@ -149,10 +149,7 @@ def startup(*extra: str) -> tuple[float, float]:
     process's peak memory by then (MB)."""
     port = free_port()
     started = time.monotonic()
-    proc = subprocess.Popen(
-        mock(port, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
+    with process(mock(port, *extra), None) as proc:
         while True:
             try:
                 answer = httpx.post(f"{url_of(port)}/v1/chat/completions", json=CHAT_BODY)
@@ -162,9 +159,6 @@ def startup(*extra: str) -> tuple[float, float]:
                 time.sleep(0.01)
             if proc.poll() is not None:
                 raise RuntimeError("mock-openai did not start")
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:
