@@ -196,18 +196,17 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
     app.config.KEEP_ALIVE_TIMEOUT = 120
     app.config.NOISY_EXCEPTIONS = False
     state = app.ctx
+    state.settings = settings
 
     @app.before_server_start
     async def load(app: Sanic[Any, Any]) -> None:
         # Each worker loads its corpus here; the main process of a multi-worker server does not.
         state.api = api_for(settings)
 
-    expected_auth = None if settings.api_key is None else f"Bearer {settings.api_key}"
-
     def check(request: Request) -> None:
         # The body limit is enforced below the app: Sanic's REQUEST_MAX_SIZE natively,
         # `asgi.MockASGI` under hypercorn and granian.
-        authorize(expected_auth, request.headers.get("authorization"))
+        authorize(settings.authorization, request.headers.get("authorization"))
 
     def json_reply(body: bytes) -> HTTPResponse:
         return Answer(body, JSON, state.api.ids.request(), time.monotonic())

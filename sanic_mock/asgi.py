@@ -122,5 +122,7 @@ def asgi_app(settings: Settings, alt_svc: str | None = None) -> MockASGI:
     app.config.MOTD = False  # under ASGI Sanic logs its banner at start-up unless told not to
     wrapped = MockASGI(app, settings.max_body_bytes, alt_svc)
     if settings.upstream is None:
-        wrapped.direct = Direct(app.ctx, settings.api_key, settings.max_body_bytes, wrapped.extra)
+        wrapped.direct = Direct(
+            app.ctx, settings.authorization, settings.max_body_bytes, wrapped.extra
+        )
     return wrapped

@@ -2,12 +2,10 @@
 
 Under an ASGI server (hypercorn, granian: HTTP/2, h2c, HTTP/3, HTTPS/1.1), Sanic's ASGI adapter
 builds its request object, matches its router and dispatches its signals for every request,
-which was about half of granian's time per chat request (HTTP2.md). `Direct` answers
-`GET /health`, `GET /v1/models` and the three POST endpoints with the same `MockAPI` calls, the
-same bytes and the same headers as the Sanic routes in `app.py` (the battery in
-`tests/protocol/` compares every answer), and declines everything else (other paths and
-methods, `HEAD`, model lookups, a corpus not loaded yet), which `asgi.MockASGI` then hands to
-Sanic.
+which was about half of granian's time per chat request (HTTP2.md). `Direct` reads the request
+from the ASGI messages and answers it with `direct.get` / `direct.post`, and declines everything
+else (other paths and methods, `HEAD`, model lookups, a corpus not loaded yet), which
+`asgi.MockASGI` then hands to Sanic.
 """
 
 from __future__ import annotations
@@ -17,23 +15,16 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from sanic_mock.api import EVENT_STREAM, JSON, MockAPI, Reply
-from sanic_mock.app import SORRY, answer_head, authorize, error_answer
-from sanic_mock.errors import OpenAIError, ServerError, too_large
+from sanic_mock import direct
+from sanic_mock.api import EVENT_STREAM, JSON, MockAPI
+from sanic_mock.app import answer_head
+from sanic_mock.errors import OpenAIError, too_large
 from sanic_mock.streaming import paced_asgi
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-_HEALTH = b'{"status":"ok"}'
-# The `MockAPI` method for each POST path, by name: a recorded corpus's `ReplayAPI` overrides them.
-_CALLS = {
-    "/v1/chat/completions": "chat",
-    "/v1/completions": "completions",
-    "/v1/embeddings": "embeddings",
-}
 
 
 def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
@@ -69,12 +60,12 @@ class Direct:
     def __init__(
         self,
         ctx: Any,
-        api_key: str | None,
+        expected_auth: str | None,
         max_body_bytes: int,
         extra: list[tuple[bytes, bytes]],
     ) -> None:
         self.ctx = ctx
-        self.expected_auth = None if api_key is None else f"Bearer {api_key}"
+        self.expected_auth = expected_auth
         self.limit = max_body_bytes
         self.extra = extra
 
@@ -84,47 +75,39 @@ class Direct:
         if not hasattr(self.ctx, "api"):  # before the worker's start-up has loaded the corpus
             return None
         if method == "POST":
-            return self._post if path in _CALLS else None
-        if method == "GET" and path in ("/health", "/v1/models"):
+            return self._post if path in direct.POSTS else None
+        if method == "GET" and path in direct.GETS:
             return self._get
         return None
 
     async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.monotonic()
-        if scope["path"] == "/health":
-            await self._send(send, 200, ((b"content-type", JSON.encode()),), _HEALTH)
-            return
+        authorization = _authorization(scope["headers"])
         api: MockAPI = self.ctx.api
-        try:
-            authorize(self.expected_auth, _authorization(scope["headers"]))
-        except OpenAIError as error:
-            await self._error(send, error, scope)
-            return
-        head = answer_head(JSON, api.ids.request(), started)
-        await self._send(send, 200, head, api.models_body)
+        await self._send(
+            send, direct.get(api, self.expected_auth, scope["path"], authorization, started)
+        )
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.monotonic()
-        api: MockAPI = self.ctx.api
         try:
             body = await self._body(scope, receive)
-            if body is None:
-                return  # the client went away before sending its request
-            authorize(self.expected_auth, _authorization(scope["headers"]))
-            reply: Reply = getattr(api, _CALLS[scope["path"]])(body)
         except OpenAIError as error:
-            await self._error(send, error, scope)
+            await self._send(send, direct.failed(error, f"POST {scope['path']}"))
             return
-        except Exception:
-            await self._error(send, ServerError(SORRY), scope)
+        if body is None:
+            return  # the client went away before sending its request
+        api: MockAPI = self.ctx.api
+        authorization = _authorization(scope["headers"])
+        answer = direct.post(api, self.expected_auth, scope["path"], authorization, body, started)
+        if isinstance(answer, direct.Ready):
+            await self._send(send, answer)
             return
-        request_id = api.ids.request()
-        now = reply.at_once()
-        if now is not None:
-            await self._send(send, 200, answer_head(now[1], request_id, started), now[0])
-        elif reply.frames is None:
+        reply, request_id = answer
+        if reply.frames is None:
             await asyncio.sleep(reply.first_delay - (time.monotonic() - started))
-            await self._send(send, 200, answer_head(JSON, request_id, started), reply.body)
+            head = answer_head(JSON, request_id, started)
+            await self._send(send, direct.Ready(200, head, reply.body))
         else:
             head = answer_head(EVENT_STREAM, request_id, started)
             await paced_asgi(send, reply, [*head, *self.extra], started)
@@ -155,13 +138,8 @@ class Direct:
                 return part if not parts else b"".join([*parts, part])
             parts.append(part)
 
-    async def _error(self, send: Send, error: OpenAIError, scope: Scope) -> None:
-        body, status, request_id = error_answer(error, f"{scope['method']} {scope['path']}")
-        await self._send(send, status, answer_head(JSON, request_id, time.monotonic()), body)
-
-    async def _send(
-        self, send: Send, status: int, head: tuple[tuple[bytes, bytes], ...], body: bytes
-    ) -> None:
+    async def _send(self, send: Send, answer: direct.Ready) -> None:
+        status, head, body = answer
         headers = [*head, (b"content-length", b"%d" % len(body)), *self.extra]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -16,6 +16,7 @@ from sanic import Sanic  # noqa: E402
 from sanic.worker.loader import AppLoader  # noqa: E402
 
 from sanic_mock.app import create_app  # noqa: E402
+from sanic_mock.h1_direct import DirectProtocol  # noqa: E402
 from sanic_mock.settings import Settings  # noqa: E402
 from sanic_mock.tls import server_context  # noqa: E402
 
@@ -41,6 +42,9 @@ def serve(settings: Settings) -> None:
         ssl=ssl_ctx,
         motd=False,
         access_log=settings.verbose,
+        # The direct path answers without Sanic's request objects, so without its access log:
+        # -v logs every request through Sanic's own protocol.
+        protocol=None if settings.verbose or settings.upstream else DirectProtocol,
         single_process=settings.workers == 1,
         backlog=4096,  # load tests open thousands of connections at once
     )

@@ -134,6 +134,11 @@ class Settings:
         ]
 
     @property
+    def authorization(self) -> str | None:
+        """The `Authorization` header every request must carry (`--api-key`), or None."""
+        return None if self.api_key is None else f"Bearer {self.api_key}"
+
+    @property
     def serves_http2(self) -> bool:
         """HTTP/2 (and the ASGI engine) is on by default with TLS, off without (`--http2`)."""
         return self.tls_cert is not None if self.http2 is None else self.http2

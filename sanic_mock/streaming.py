@@ -84,14 +84,25 @@ class Pacer:
         self._timer: asyncio.Handle | None = None
         self._armed = math.inf  # the slot the timer wakes for; -inf: a tick is already queued
 
-    def write(self, transport: Any, frames: list[bytes], due: list[float]) -> asyncio.Future[None]:
-        """Write `frames` (as HTTP/1.1 chunks) at `due`; the future resolves when all are
-        written or the connection closed."""
+    def write(
+        self,
+        transport: Any,
+        frames: list[bytes],
+        due: list[float],
+        head: bytes = b"",
+        end: bytes = b"",
+    ) -> asyncio.Future[None]:
+        """Write `frames` (as HTTP/1.1 chunks) at `due`, `head` before the first and `end` after
+        the last; the future resolves when all are written or the connection closed."""
         done: asyncio.Future[None] = self._loop.create_future()
         if not frames:
+            if head or end:
+                transport.write(head + end)
             done.set_result(None)
             return done
         chunks = [b"%x\r\n%b\r\n" % (len(frame), frame) for frame in reversed(frames)]
+        chunks[0] += end
+        chunks[-1] = head + chunks[-1]
         slots = [slot_of(at) for at in reversed(due)]
         first = slots[-1]
         self._queue(first, [_Stream(transport, chunks, slots, done)])

@@ -1,0 +1,268 @@
+"""The routes a load test hits, answered inside Sanic's HTTP/1.1 protocol as their bytes arrive.
+
+For every request Sanic's connection task parses the head into a `Request`, matches its router,
+dispatches its signals and formats the answer through its response object and `send()`: about
+nine tenths of the server's time for a JSON chat completion (README, Performance).
+`DirectProtocol` is Sanic's `HttpProtocol` with a short cut in `data_received`: while Sanic's
+connection task is idle (between requests), a complete, plain HTTP/1.1 request for one of
+`direct.GETS` / `direct.POSTS` is parsed (`parse`), answered (`direct.get` / `direct.post`) and
+written to the transport there and then. Anything else is handed to Sanic, from that request
+on, exactly as it arrived: other paths and methods, `HEAD`, HTTP/1.0, `Connection: close`,
+`Expect`, `Transfer-Encoding`, a body over `HOLD` bytes or over the limit, a head Sanic would
+reject. Sanic answers those as it always does, errors included.
+
+Answers that wait are written without a task: a delayed JSON body by one timer, a paced stream
+by the `streaming.Pacer` (status line and headers with the first frame, the closing chunk with
+the last). Requests pipelined behind a waiting answer are held until it is written, and none is
+answered while the transport's buffer is full, so answers leave in order and a client that does
+not read cannot make the server buffer without bound.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from typing import Any, NamedTuple
+
+from sanic.helpers import STATUS_CODES
+from sanic.http import Http, Stage
+from sanic.server.protocols.http_protocol import HttpProtocol
+
+from sanic_mock import direct
+from sanic_mock.api import EVENT_STREAM, JSON, MockAPI
+from sanic_mock.app import answer_head
+from sanic_mock.streaming import due_times, pacer
+
+log = logging.getLogger("sanic_mock")
+
+# A request bigger than this (head and body) that has not fully arrived is handed to Sanic,
+# which reads bodies in parts; smaller ones are held here until complete.
+HOLD = 64 * 1024
+
+_ROUTES: dict[tuple[bytes, bytes], str] = {
+    **{(b"GET", path.encode()): path for path in direct.GETS},
+    **{(b"POST", path.encode()): path for path in direct.POSTS},
+}
+# Request headers that make a request Sanic's (see the module docstring).
+_SANICS = (b"transfer-encoding", b"expect", b"upgrade")
+_STATUS = {code: b"HTTP/1.1 %d %b\r\n" % (code, phrase) for code, phrase in STATUS_CODES.items()}
+_CHUNKED = b"transfer-encoding: chunked\r\nconnection: keep-alive\r\n\r\n"
+_LAST_CHUNK = b"0\r\n\r\n"
+
+
+class Request(NamedTuple):
+    method: str
+    path: str
+    authorization: str | None
+    body: bytes
+    size: int  # of the whole request in the buffer, head and body
+
+
+class Wait(enum.Enum):
+    MORE = "more"  # the request may be ours, but it has not all arrived
+
+
+def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None:
+    """The first request in `buf` if it is one this module answers, `Wait.MORE` if it may be
+    but is not complete yet, None if it is Sanic's. Header values are read as Sanic reads them
+    (left-stripped, UTF-8 with surrogate escapes)."""
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return Wait.MORE if len(buf) < max_head else None
+    if end >= max_head:
+        return None
+    lines = bytes(buf[:end]).split(b"\r\n")
+    parts = lines[0].split(b" ")
+    if len(parts) != 3 or parts[2] != b"HTTP/1.1":
+        return None
+    path = _ROUTES.get((parts[0], parts[1]))
+    if path is None:
+        return None
+    length: int | None = None
+    authorization: str | None = None
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon:
+            return None
+        name = name.lower()
+        if name == b"content-length":
+            value = value.lstrip()
+            if length is not None or not value.isdigit():
+                return None
+            length = int(value)
+        elif name == b"authorization":
+            if authorization is None:
+                authorization = value.lstrip().decode(errors="surrogateescape")
+        elif name == b"connection":
+            if value.lstrip().lower() != b"keep-alive":
+                return None
+        elif name in _SANICS:
+            return None
+    start = end + 4
+    if parts[0] == b"GET":
+        return None if length else Request("GET", path, authorization, b"", start)
+    if length is None or length > max_body:
+        return None
+    size = start + length
+    if len(buf) < size:
+        return Wait.MORE if size <= HOLD else None
+    return Request("POST", path, authorization, bytes(buf[start:size]), size)
+
+
+def head_bytes(status: int, head: direct.Head, framing: bytes) -> bytes:
+    """A response's status line and headers; `framing` adds the length or chunked encoding,
+    `connection` and the blank line."""
+    lines = [_STATUS[status]]
+    for header in head:
+        lines.append(b"%b: %b\r\n" % header)
+    lines.append(framing)
+    return b"".join(lines)
+
+
+def response_bytes(answer: direct.Ready) -> bytes:
+    """A whole response, as Sanic writes it for the same answer."""
+    status, head, body = answer
+    framing = b"content-length: %d\r\nconnection: keep-alive\r\n\r\n" % len(body)
+    return head_bytes(status, head, framing) + body
+
+
+_UNSET = object()
+
+
+class DirectProtocol(HttpProtocol):
+    """See the module docstring. Sanic's connection task still owns the connection: it keeps
+    the timeouts, closes the connection, and answers whatever is handed to it."""
+
+    __slots__ = ("_held", "_busy", "_writable", "_stopped_reading", "_api", "_authorization")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held = bytearray()  # received, not yet answered or handed to Sanic
+        self._busy = False  # an answer that waits is being written
+        self._writable = True  # Sanic's `_can_write` event, as a plain flag for the hot path
+        self._stopped_reading = False  # by this class: too much held
+        self._api: MockAPI = self.app.ctx.api
+        self._authorization: str | None = self.app.ctx.settings.authorization
+
+    def _sanic_idle(self) -> bool:
+        """Whether Sanic's connection task is between requests with nothing to read."""
+        if self.recv_buffer:
+            return False
+        http = getattr(self, "_http", _UNSET)
+        if http is _UNSET:
+            return True  # the task has not started yet
+        return (
+            isinstance(http, Http)
+            and http.stage is Stage.IDLE
+            and http.keep_alive
+            and not http.request_body
+        )
+
+    def data_received(self, data: bytes) -> None:
+        if not (self._busy or self._held or self._sanic_idle()):
+            super().data_received(data)
+            return
+        self._time = time.monotonic()
+        self._held += data
+        if self._busy or not self._writable:
+            if len(self._held) > HOLD and self.transport is not None:
+                self.transport.pause_reading()
+                self._stopped_reading = True
+            return
+        self._serve()
+
+    def _serve(self) -> None:
+        """Answer the requests held, in order, until one must wait or is Sanic's."""
+        held = self._held
+        if self._stopped_reading and self.transport is not None:
+            self.transport.resume_reading()
+            self._stopped_reading = False
+        try:
+            while held:
+                request = parse(held, Http.HEADER_MAX_SIZE, self.request_max_size)
+                if request is Wait.MORE:
+                    return
+                if request is None:
+                    self._hand_off()
+                    return
+                del held[: request.size]
+                if not self._answer(request) or not self._writable:
+                    return  # the rest waits for `_written` or `resume_writing`
+        except Exception:
+            log.exception("unexpected error answering on a connection; closing it")
+            held.clear()
+            self.close()
+
+    def _hand_off(self) -> None:
+        data = bytes(self._held)
+        self._held.clear()
+        super().data_received(data)
+
+    def _answer(self, request: Request) -> bool:
+        """Write the answer to `request`, or start writing it later (False)."""
+        started = self._time
+        transport = self.transport
+        assert transport is not None
+        path, authorization = request.path, request.authorization
+        answer: direct.Ready | direct.Later
+        if request.method == "GET":
+            answer = direct.get(self._api, self._authorization, path, authorization, started)
+        else:
+            answer = direct.post(
+                self._api, self._authorization, path, authorization, request.body, started
+            )
+        if isinstance(answer, direct.Ready):
+            transport.write(response_bytes(answer))
+            return True
+        self._busy = True
+        reply, request_id = answer
+        loop = self.loop
+        if reply.frames is None:
+            at = loop.time() + reply.first_delay - (time.monotonic() - started)
+            loop.call_at(at, self._write_late, reply.body, request_id, started)
+        else:
+            head = head_bytes(200, answer_head(EVENT_STREAM, request_id, started), _CHUNKED)
+            due = due_times(reply, loop, started)
+            written = pacer().write(transport, reply.frames, due, head, _LAST_CHUNK)
+            written.add_done_callback(self._written)
+        return False
+
+    def _write_late(self, body: bytes, request_id: str, started: float) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            head = answer_head(JSON, request_id, started)
+            transport.write(response_bytes(direct.Ready(200, head, body)))
+        self._written(None)
+
+    def _written(self, _: object) -> None:
+        """A waiting answer is out: answer what was held meanwhile."""
+        self._busy = False
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self._time = time.monotonic()
+        if self.signal.stopped:  # the server is stopping and has closed the idle connections
+            self.close()
+            return
+        if self._held and self._writable:
+            self._serve()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()  # type: ignore[no-untyped-call]
+        self._writable = False
+
+    def resume_writing(self) -> None:
+        super().resume_writing()  # type: ignore[no-untyped-call]
+        self._writable = True
+        transport = self.transport
+        if self._held and not self._busy and transport is not None and not transport.is_closing():
+            self._serve()
+
+    def check_timeouts(self) -> None:
+        if self._busy:  # Sanic sees an idle connection; it is writing a long answer
+            self._time = time.monotonic()
+        super().check_timeouts()  # type: ignore[no-untyped-call]
+
+    def close_if_idle(self) -> bool:
+        return False if self._busy else bool(super().close_if_idle())
