@@ -102,7 +102,8 @@ def generate(count: int, seed: int) -> Articles:
     weights = 1.0 / np.arange(1, nw + 1) ** 0.9
     weights[len(_COMMON) :] *= 0.5
     word_table = np.repeat(
-        np.arange(nw), np.maximum(1, np.round(weights / weights.sum() * 8192)).astype(np.int64)
+        np.arange(nw, dtype=np.int32),
+        np.maximum(1, np.round(weights / weights.sum() * 8192)).astype(np.int64),
     )
     caps = [w[:1].upper() + w[1:] for w in words]
     # Word variants, laid out so that unit = base + word: " w", " w,", " **w**", " `w`".
@@ -118,11 +119,12 @@ def generate(count: int, seed: int) -> Articles:
     colon, para, line = units.add(":"), units.add("\n\n"), units.add("\n")
     bullet, numbered = units.add("- "), [units.add(f"{i}. ") for i in range(1, 10)]
     # P(variant): 92% plain, 5% followed by a comma, 2% bold, 1% inline code.
-    variant_table = np.repeat(np.arange(4), [92, 5, 2, 1])
+    variant_table = np.repeat(np.arange(4, dtype=np.int32), [92, 5, 2, 1])
     pieces_of = np.array([len(p) for p in units.piece_lengths], dtype=np.int64)
     counts_of = pieces_of.tolist()
 
-    # 1. Sentences: lengths, words and per-sentence layout draws, all at once.
+    # 1. Sentences: lengths, words and per-sentence layout draws, all at once. Word and unit
+    #    ids are kept in 32 bits (the tables above); each 64-bit draw is dropped once looked up.
     k_total = count * _SENTENCES_PER_ARTICLE
     lengths = 5 + rng.integers(0, 14, size=k_total)
     starts = np.cumsum(lengths) - lengths
@@ -185,6 +187,7 @@ def generate(count: int, seed: int) -> Articles:
                     pieces += sentence_pieces[k] + (2 if last else 1)
                     k += 1
         article_last.append(k)
+    del r_block, r_size, r_pick, sentence_pieces, targets  # ~30 MB of Python floats and ints
 
     # 3. Assemble unit ids with numpy: fix first and last words, then insert the layout units.
     used = int(starts[k]) if k < k_total else n_words
@@ -231,7 +234,7 @@ def generate(count: int, seed: int) -> Articles:
 
 
 def _expand(
-    flat: NDArray[T], sizes: NDArray[np.int64], ids: NDArray[np.int64], chunk: int = 1 << 16
+    flat: NDArray[T], sizes: NDArray[np.int64], ids: NDArray[np.int32], chunk: int = 1 << 16
 ) -> NDArray[T]:
     """Concatenate `flat`'s segments (segment i has `sizes[i]` items) in the order of `ids`.
 
