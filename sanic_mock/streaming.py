@@ -5,13 +5,15 @@ Frame `k` of a reply is due at `start + first_delay + k * event_delay` (or at th
 accumulates into drift, and headers go out with the first frame, so a client's first-token
 timer sees the configured delay.
 
-On Sanic's own HTTP/1.1 server the frames between the first and the last are written by one
-`Pacer` per event loop: a single timer wakes when the earliest frame is due and writes every
-frame due by then (for all streams) straight to the transports, with the chunked framing Sanic
-would add. That avoids a task wake-up, a `sleep` and Sanic's per-`send` signal dispatch for
-every event, which is what limits one-`send()`-per-event servers. The first and last frames
-go through Sanic's response object, so its keep-alive bookkeeping stays right. Other transports
-(ASGI under hypercorn and granian: `paced_asgi`) get the portable loop: sleep until due, send.
+On Sanic's own HTTP/1.1 server frames are written by one `Pacer` per event loop: a single timer
+wakes when the earliest frame is due and writes every frame due by then (for all streams)
+straight to the transports, with the chunked framing Sanic would add. That avoids a task
+wake-up, a `sleep` and Sanic's per-`send` signal dispatch for every event, which is what limits
+one-`send()`-per-event servers. Streams answered by `h1_direct` go through it whole (status line
+and headers with the first frame, the closing chunk with the last); streams answered by Sanic's
+routes (`-v`, requests `h1_direct` hands over) send their first and last frames through Sanic's
+response object, so its keep-alive bookkeeping stays right (`paced`). Other transports (ASGI
+under hypercorn and granian: `paced_asgi`) get the portable loop: sleep until due, send.
 """
 
 from __future__ import annotations

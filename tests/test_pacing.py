@@ -112,6 +112,24 @@ def test_pacer_writes_every_due_frame_in_order_across_batches() -> None:
     assert closed.written == []
 
 
+def test_pacer_writes_head_and_end_with_the_first_and_last_frames() -> None:
+    """How `h1_direct` sends a whole response through the pacer: the status line and headers
+    leave with the first frame, the closing chunk with the last (at once when there is none)."""
+
+    async def run() -> tuple[_Transport, _Transport]:
+        loop = asyncio.get_running_loop()
+        pacer = Pacer(loop)
+        at = loop.time()
+        some, none = _Transport(), _Transport()
+        await pacer.write(some, [b"one", b"two"], [at, at + 0.01], b"HEAD", b"0\r\n\r\n")
+        await pacer.write(none, [], [], b"HEAD", b"0\r\n\r\n")
+        return some, none
+
+    some, none = asyncio.run(run())
+    assert some.written == [b"HEAD3\r\none\r\n", b"3\r\ntwo\r\n0\r\n\r\n"]
+    assert none.written == [b"HEAD0\r\n\r\n"]
+
+
 class _ClockedTransport(_Transport):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
