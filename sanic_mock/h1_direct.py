@@ -1,8 +1,8 @@
 """The routes a load test hits, answered inside Sanic's HTTP/1.1 protocol as their bytes arrive.
 
 For every request Sanic's connection task parses the head into a `Request`, matches its router,
-dispatches its signals and formats the answer through its response object and `send()`: about
-nine tenths of the server's time for a JSON chat completion (README, Performance).
+dispatches its signals and formats the answer through its response object and `send()`: half the
+instructions of a JSON chat completion (README, Performance).
 `DirectProtocol` is Sanic's `HttpProtocol` with a short cut in `data_received`: while Sanic's
 connection task is idle (between requests), a complete, plain HTTP/1.1 request for one of
 `direct.GETS` / `direct.POSTS` is parsed (`parse`), answered (`direct.get` / `direct.post`) and
