@@ -93,7 +93,7 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
             length = int(value)
         elif name == b"authorization":
             if authorization is None:
-                authorization = value.lstrip().decode(errors="surrogateescape")
+                authorization = value.decode(errors="surrogateescape").lstrip()
         elif name == b"connection":
             if value.lstrip().lower() != b"keep-alive":
                 return None

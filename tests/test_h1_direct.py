@@ -15,7 +15,10 @@ import socket
 import time
 from collections.abc import Iterator
 
+import h11
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sanic import Sanic
 
 from sanic_mock import direct
@@ -92,6 +95,73 @@ def test_parse_waits_for_the_rest_of_a_request(cut: int) -> None:
 )
 def test_parse_leaves_everything_else_to_sanic(raw: bytes) -> None:
     assert parse(bytearray(raw), MAX_HEAD, MAX_BODY) is None
+
+
+_NAMES = [b"authorization", b"Authorization", b"connection", b"Connection", b"transfer-encoding"]
+_NAMES += [b"expect", b"upgrade", b"x-other", b"content-length ", b"Content-Length"]
+_VALUES = [
+    b"keep-alive",
+    b"Keep-Alive",
+    b"close",
+    b"Bearer k",
+    b" \tBearer k ",
+    b"\xc2\xa0Bearer k",
+]
+_VALUES += [b"chunked", b"100-continue", b"0", b"3", b"+3", b"3 ", b" 3", b"03", b"", b"x"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    method=st.sampled_from([b"GET", b"POST", b"HEAD", b"get"]),
+    target=st.sampled_from([b"/health", b"/v1/models", b"/v1/chat/completions", b"/v1/embeddings"]),
+    version=st.sampled_from([b"HTTP/1.1", b"HTTP/1.1", b"HTTP/1.0"]),
+    headers=st.lists(st.tuples(st.sampled_from(_NAMES), st.sampled_from(_VALUES)), max_size=3),
+    length=st.sampled_from([b"exact", b"exact", b"exact", None, b"3", b"03", b" 3 ", b"x"]),
+    body=st.binary(max_size=6),
+    rest=st.sampled_from([b"", b"GET /health HTTP/1.1\r\n\r\n", b"0\r\n\r\n"]),
+)
+def test_parse_reads_what_a_strict_parser_reads(
+    method: bytes,
+    target: bytes,
+    version: bytes,
+    headers: list[tuple[bytes, bytes]],
+    length: bytes | None,
+    body: bytes,
+    rest: bytes,
+) -> None:
+    """Whatever `parse` answers itself, h11 (a strict HTTP/1.1 parser) reads the same way: the
+    same method, path, credentials and body, the next request starting at the same byte, and a
+    connection that stays open without a 100-continue. (Requests h11 refuses may still be
+    parsed: Sanic is lenient too.)"""
+    head = [method + b" " + target + b" " + version, b"host: t"]
+    if length is not None:
+        head.append(b"content-length: " + (b"%d" % len(body) if length == b"exact" else length))
+    head += [name + b": " + value for name, value in headers]
+    raw = b"\r\n".join(head) + b"\r\n\r\n" + body + rest
+    found = parse(bytearray(raw), MAX_HEAD, MAX_BODY)
+    if not isinstance(found, Request):
+        return
+    server = h11.Connection(h11.SERVER)
+    server.receive_data(raw)
+    try:
+        event = server.next_event()
+        assert isinstance(event, h11.Request)
+        request, parts = event, []
+        while not isinstance(event := server.next_event(), h11.EndOfMessage):
+            assert isinstance(event, h11.Data), f"h11 wants more than parse took: {event}"
+            parts.append(event.data)
+    except h11.RemoteProtocolError:
+        return
+    assert (request.method.decode(), request.target.decode()) == (found.method, found.path)
+    assert b"".join(parts) == found.body
+    assert len(raw) - len(server.trailing_data[0]) == found.size
+    sent = dict(request.headers)
+    authorization = sent.get(b"authorization")
+    # Sanic strips any Unicode space on the left, h11 ASCII spaces on both sides
+    expected = authorization.decode(errors="surrogateescape").strip() if authorization else None
+    assert expected == (found.authorization and found.authorization.rstrip())
+    assert request.http_version == b"1.1" and not server.they_are_waiting_for_100_continue
+    assert b"close" not in sent.get(b"connection", b"") and b"transfer-encoding" not in sent
 
 
 def test_response_bytes_are_sanics_framing() -> None:
