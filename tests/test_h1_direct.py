@@ -110,7 +110,7 @@ _VALUES = [
 _VALUES += [b"chunked", b"100-continue", b"0", b"3", b"+3", b"3 ", b" 3", b"03", b"", b"x"]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, derandomize=True)
 @given(
     method=st.sampled_from([b"GET", b"POST", b"HEAD", b"get"]),
     target=st.sampled_from([b"/health", b"/v1/models", b"/v1/chat/completions", b"/v1/embeddings"]),
@@ -155,13 +155,17 @@ def test_parse_reads_what_a_strict_parser_reads(
     assert (request.method.decode(), request.target.decode()) == (found.method, found.path)
     assert b"".join(parts) == found.body
     assert len(raw) - len(server.trailing_data[0]) == found.size
-    sent = dict(request.headers)
-    authorization = sent.get(b"authorization")
-    # Sanic strips any Unicode space on the left, h11 ASCII spaces on both sides
-    expected = authorization.decode(errors="surrogateescape").strip() if authorization else None
-    assert expected == (found.authorization and found.authorization.rstrip())
+
+    def sent(name: bytes) -> list[bytes]:
+        return [value for header, value in request.headers if header == name]
+
+    # The first one counts. Sanic strips any Unicode space on the left, h11 ASCII spaces.
+    authorization = next(
+        (v.decode(errors="surrogateescape").strip() for v in sent(b"authorization")), None
+    )
+    assert authorization == (found.authorization and found.authorization.rstrip())
     assert request.http_version == b"1.1" and not server.they_are_waiting_for_100_continue
-    assert b"close" not in sent.get(b"connection", b"") and b"transfer-encoding" not in sent
+    assert not any(b"close" in v for v in sent(b"connection")) and not sent(b"transfer-encoding")
 
 
 def test_response_bytes_are_sanics_framing() -> None:
