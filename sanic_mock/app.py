@@ -203,10 +203,12 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
         # Each worker loads its corpus here; the main process of a multi-worker server does not.
         state.api = api_for(settings)
 
+    expected_auth = settings.authorization  # made once, not per request
+
     def check(request: Request) -> None:
         # The body limit is enforced below the app: Sanic's REQUEST_MAX_SIZE natively,
         # `asgi.MockASGI` under hypercorn and granian.
-        authorize(settings.authorization, request.headers.get("authorization"))
+        authorize(expected_auth, request.headers.get("authorization"))
 
     def json_reply(body: bytes) -> HTTPResponse:
         return Answer(body, JSON, state.api.ids.request(), time.monotonic())
