@@ -1,0 +1,331 @@
+"""The golden cases: one request of every response kind, with the settings it is served under.
+
+`tests/golden/data/NAME.json` holds each case's exact answer (status, headers, body or frames,
+due times) made with a pinned clock, fixed ids and a fixed obfuscation table; the files were
+written against the code before the one-answer-path refactor and must not change with it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import orjson
+
+from sanic_mock.corpus import io
+from sanic_mock.corpus.exchanges import Exchange
+from sanic_mock.corpus.format import Corpus
+
+DATA = Path(__file__).resolve().parent / "data"
+CHAT, COMPLETIONS, EMBEDDINGS = "/v1/chat/completions", "/v1/completions", "/v1/embeddings"
+WALL = 1_700_000_000.25  # the pinned wall clock (`created`)
+KEY = "sk-golden"
+
+
+class Case(NamedTuple):
+    name: str
+    mode: str  # generated | paced | grouped | keyed | replay | replay-timed
+    method: str
+    path: str
+    body: Any = None  # a JSON document, or bytes sent as they are
+    authorization: str | None = None
+
+    def raw(self) -> bytes:
+        if self.body is None:
+            return b""
+        return self.body if isinstance(self.body, bytes) else orjson.dumps(self.body)
+
+
+def _chat(content: str = "Tell me a story.", **extra: Any) -> dict[str, Any]:
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}], **extra}
+
+
+def _completion(**extra: Any) -> dict[str, Any]:
+    return {"model": "gpt-3.5-turbo-instruct", "prompt": "Say hi", **extra}
+
+
+USAGE = {"include_usage": True}
+CASES = [
+    # generated text
+    Case("health", "generated", "GET", "/health"),
+    Case("models", "generated", "GET", "/v1/models"),
+    Case("model", "generated", "GET", "/v1/models/gpt-4o"),
+    Case("model-missing", "generated", "GET", "/v1/models/nope"),
+    Case("chat-json", "generated", "POST", CHAT, _chat()),
+    Case("chat-json-n2-limit", "generated", "POST", CHAT, _chat(n=2, max_tokens=5)),
+    Case("chat-json-logprobs", "generated", "POST", CHAT, _chat(logprobs=True, top_logprobs=2)),
+    Case("chat-json-stop", "generated", "POST", CHAT, _chat(stop=[" the", "."], seed=11)),
+    Case("chat-json-seed", "generated", "POST", CHAT, _chat(seed=42, max_completion_tokens=20)),
+    Case("chat-json-ignore-eos", "generated", "POST", CHAT, _chat(ignore_eos=True, max_tokens=7)),
+    Case("chat-stream", "generated", "POST", CHAT, _chat(stream=True, max_tokens=12)),
+    Case(
+        "chat-stream-usage",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(stream=True, max_tokens=9, stream_options=USAGE),
+    ),
+    Case(
+        "chat-stream-no-obfuscation",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(stream=True, max_tokens=6, stream_options={"include_obfuscation": False}),
+    ),
+    Case("chat-stream-n2", "generated", "POST", CHAT, _chat(stream=True, n=2, max_tokens=4)),
+    Case(
+        "chat-stream-logprobs",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(stream=True, max_tokens=4, logprobs=True, top_logprobs=1),
+    ),
+    Case("completion-json", "generated", "POST", COMPLETIONS, _completion(max_tokens=10)),
+    Case(
+        "completion-json-echo-n2",
+        "generated",
+        "POST",
+        COMPLETIONS,
+        _completion(prompt=["A", [1, 2]], echo=True, n=2, max_tokens=3),
+    ),
+    Case("completion-json-logprobs", "generated", "POST", COMPLETIONS, _completion(logprobs=2)),
+    Case(
+        "completion-stream",
+        "generated",
+        "POST",
+        COMPLETIONS,
+        _completion(stream=True, max_tokens=5, stream_options=USAGE),
+    ),
+    Case(
+        "completion-stream-echo-logprobs",
+        "generated",
+        "POST",
+        COMPLETIONS,
+        _completion(stream=True, max_tokens=3, echo=True, logprobs=1),
+    ),
+    Case(
+        "embeddings-float",
+        "generated",
+        "POST",
+        EMBEDDINGS,
+        {"model": "text-embedding-3-small", "input": ["a", "b"], "dimensions": 4},
+    ),
+    Case(
+        "embeddings-base64",
+        "generated",
+        "POST",
+        EMBEDDINGS,
+        {"model": "text-embedding-3-small", "input": "hi", "encoding_format": "base64"},
+    ),
+    # errors
+    Case("error-not-json", "generated", "POST", CHAT, b"{nope"),
+    Case("error-missing-messages", "generated", "POST", CHAT, {"model": "m"}),
+    Case("error-bad-n", "generated", "POST", CHAT, _chat(n=0)),
+    Case("error-bad-type", "generated", "POST", COMPLETIONS, {"model": "m", "prompt": 3}),
+    Case("error-embedding-empty", "generated", "POST", EMBEDDINGS, {"model": "m", "input": []}),
+    Case("keyed-no-key", "keyed", "POST", CHAT, _chat()),
+    Case("keyed-wrong-key", "keyed", "POST", CHAT, _chat(), "Bearer sk-wrong-key-1234"),
+    Case("keyed-models-no-key", "keyed", "GET", "/v1/models"),
+    Case("keyed-right-key", "keyed", "POST", CHAT, _chat(max_tokens=3), f"Bearer {KEY}"),
+    # paced: a first-token delay, then a gap per event
+    Case("paced-chat-json", "paced", "POST", CHAT, _chat(max_tokens=5)),
+    Case("paced-chat-stream", "paced", "POST", CHAT, _chat(stream=True, max_tokens=5)),
+    Case(
+        "paced-completion-stream",
+        "paced",
+        "POST",
+        COMPLETIONS,
+        _completion(stream=True, max_tokens=4, stream_options=USAGE),
+    ),
+    Case("paced-embeddings", "paced", "POST", EMBEDDINGS, {"model": "m", "input": "x"}),
+    Case(
+        "grouped-chat-stream",
+        "grouped",
+        "POST",
+        CHAT,
+        _chat(stream=True, max_tokens=11, stream_options=USAGE),
+    ),
+    Case("grouped-chat-json", "grouped", "POST", CHAT, _chat(max_tokens=11)),
+    # a recorded corpus
+    Case("replay-json-json", "replay", "POST", CHAT, _chat("json")),
+    Case("replay-json-stream", "replay", "POST", CHAT, _chat("json", stream=True)),
+    Case(
+        "replay-json-stream-usage",
+        "replay",
+        "POST",
+        CHAT,
+        _chat("json", stream=True, stream_options=USAGE),
+    ),
+    Case("replay-stream-stream", "replay", "POST", CHAT, _chat("stream", stream=True)),
+    Case(
+        "replay-stream-stream-usage",
+        "replay",
+        "POST",
+        CHAT,
+        _chat("stream", stream=True, stream_options=USAGE),
+    ),
+    Case("replay-stream-json", "replay", "POST", CHAT, _chat("stream")),
+    Case("replay-miss-sampled", "replay", "POST", CHAT, _chat("never recorded", max_tokens=3)),
+    Case("replay-recorded-error", "replay", "POST", CHAT, _chat("fails")),
+    Case("replay-completion", "replay", "POST", COMPLETIONS, _completion(prompt="recorded")),
+    Case(
+        "replay-completion-stream",
+        "replay",
+        "POST",
+        COMPLETIONS,
+        _completion(prompt="recorded", stream=True),
+    ),
+    Case("replay-embeddings", "replay", "POST", EMBEDDINGS, {"model": "e", "input": "recorded"}),
+    Case("replay-models", "replay", "GET", "/v1/models"),
+    Case("replay-bad-request", "replay", "POST", CHAT, {"model": "gpt-4o-mini"}),
+    Case("replay-timed-json", "replay-timed", "POST", CHAT, _chat("json")),
+    Case("replay-timed-stream", "replay-timed", "POST", CHAT, _chat("stream", stream=True)),
+    Case("replay-timed-split", "replay-timed", "POST", CHAT, _chat("json", stream=True)),
+    Case("replay-error-mode-miss", "replay-strict", "POST", CHAT, _chat("never recorded")),
+]
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+    doc = {
+        "id": "chatcmpl-rec",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4o-2024-08-06",
+        "system_fingerprint": "fp_rec",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
+    return orjson.dumps(doc).decode()
+
+
+def _usage(prompt: int, completion: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def exchanges() -> tuple[Exchange, ...]:
+    """The recorded corpus of the replay cases: JSON and streamed chat answers (one with a tool
+    call), a recorded error, a legacy completion and an embedding."""
+    chat_body = {
+        "id": "chatcmpl-rec",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-2024-08-06",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": 'Recorded "JSON" answer, é.'},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": _usage(9, 6),
+        "system_fingerprint": "fp_rec",
+    }
+    events = (
+        _chunk({"role": "assistant", "content": "", "refusal": None}),
+        _chunk({"content": "Stre"}),
+        _chunk({"content": "amed"}),
+        _chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "call_rec",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city"'},
+                    }
+                ]
+            }
+        ),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": ': "Oslo"}'}}]}),
+        _chunk({}, "tool_calls"),
+        "[DONE]",
+    )
+    completion_body = {
+        "id": "cmpl-rec",
+        "object": "text_completion",
+        "created": 1,
+        "model": "gpt-3.5-turbo-instruct",
+        "choices": [
+            {"text": " recorded text", "index": 0, "logprobs": None, "finish_reason": "stop"}
+        ],
+        "usage": _usage(2, 3),
+    }
+    embedding_body = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.5, -0.25]}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+    }
+    error_body = {
+        "error": {
+            "message": "Recorded failure.",
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
+    return (
+        Exchange(
+            CHAT,
+            200,
+            _chat("json"),
+            body=chat_body,
+            duration_us=120_000,
+            model="gpt-4o-2024-08-06",
+            usage=chat_body["usage"],
+        ),
+        Exchange(
+            CHAT,
+            200,
+            _chat("stream", stream=True),
+            events=events,
+            times_us=(50_000, 60_000, 70_000, 90_000, 95_000, 100_000, 100_500),
+            duration_us=101_000,
+            model="gpt-4o-2024-08-06",
+        ),
+        Exchange(CHAT, 500, _chat("fails"), body=error_body, duration_us=1_000),
+        Exchange(
+            COMPLETIONS,
+            200,
+            _completion(prompt="recorded"),
+            body=completion_body,
+            duration_us=30_000,
+            model="gpt-3.5-turbo-instruct",
+            usage=completion_body["usage"],
+        ),
+        Exchange(
+            EMBEDDINGS,
+            200,
+            {"model": "e", "input": "recorded"},
+            body=embedding_body,
+            duration_us=5_000,
+            model="text-embedding-3-small",
+        ),
+    )
+
+
+def write_corpus(path: Path) -> Path:
+    io.write(path, Corpus(kind="recorded", generator={"tool": "golden"}, exchanges=exchanges()))
+    return path
+
+
+# Serve options of each mode, as `Settings` keyword arguments (`corpus` filled in for replay).
+MODES: dict[str, dict[str, Any]] = {
+    "generated": {"pregen_count": 32, "seed": 3},
+    "keyed": {"pregen_count": 32, "seed": 3, "api_key": KEY},
+    "paced": {"pregen_count": 32, "seed": 3, "response_delay_ms": 10, "first_token_delay_ms": 50},
+    "grouped": {
+        "pregen_count": 32,
+        "seed": 3,
+        "response_delay_ms": 5,
+        "stream_tokens_min": 2,
+        "stream_tokens_max": 4,
+    },
+    "replay": {},
+    "replay-timed": {"replay_timing": "scaled:2"},
+    "replay-strict": {"on_miss": "error"},
+}
