@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from sanic.response import HTTPResponse
 
-from sanic_mock.app import Answer, arrival
+from sanic_mock.serve.sanic_app import Answer, arrival
 
 
 def _slots(cls: type) -> set[str]:

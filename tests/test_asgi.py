@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from sanic_mock.asgi import Message, MockASGI, Receive, Scope, Send
 from sanic_mock.errors import PayloadTooLarge
+from sanic_mock.serve.asgi import Message, MockASGI, Receive, Scope, Send
 
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 

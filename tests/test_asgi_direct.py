@@ -14,9 +14,9 @@ import orjson
 import pytest
 from sanic import Sanic
 
-from sanic_mock.asgi import Message, MockASGI, asgi_app
 from sanic_mock.corpus import io
 from sanic_mock.corpus.format import Corpus
+from sanic_mock.serve.asgi import Message, MockASGI, asgi_app
 from sanic_mock.settings import Settings
 from tests.test_record_corpus import chat_request, json_exchange
 

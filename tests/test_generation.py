@@ -4,8 +4,8 @@ import pytest
 
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.corpus.pregen import generate
-from sanic_mock.generation import length_for, plan
 from sanic_mock.sampling import Sampler
+from sanic_mock.wire.plan import length_for, plan
 from sanic_mock.wire.requests import Generation, parse_chat
 
 

@@ -21,10 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sanic import Sanic
 
-from sanic_mock import direct
-from sanic_mock.app import create_app
-from sanic_mock.h1_direct import HOLD, DirectProtocol, Request, Wait, parse, response_bytes
-from sanic_mock.replay import api_for
+from sanic_mock.core import service as direct
+from sanic_mock.core.replayed import api_for
+from sanic_mock.serve.h1_fast import HOLD, DirectProtocol, Request, Wait, parse, response_bytes
+from sanic_mock.serve.sanic_app import create_app
 from sanic_mock.settings import Settings
 from tests.servers import Server, running
 

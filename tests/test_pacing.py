@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from sanic_mock.streaming import BATCH, SLACK, Pacer
+from sanic_mock.serve.pacing import BATCH, SLACK, Pacer
 from tests.servers import running
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 12}

@@ -25,7 +25,7 @@ from sanic_mock.corpus.index import Index, request_key
 from sanic_mock.corpus.journal import read_journal
 from sanic_mock.corpus.review import check, listing, show
 from sanic_mock.corpus.scrub import clean_request, find_secret, kept_headers
-from sanic_mock.record import split_endpoint, sse_data, upstream_base
+from sanic_mock.record.proxy import split_endpoint, sse_data, upstream_base
 
 CHAT = "/v1/chat/completions"
 
@@ -429,7 +429,7 @@ def test_listing_show_and_check() -> None:
         "sanic_mock.corpus.importers",
         "sanic_mock.corpus.review",
         "sanic_mock.corpus.journal",
-        "sanic_mock.replay",
+        "sanic_mock.core.replayed",
     ],
 )
 def test_recorded_corpus_code_imports_no_server_or_http_client(module: str) -> None:
@@ -451,7 +451,7 @@ def test_only_the_recorder_imports_the_http_client() -> None:
         for p in package.rglob("*.py")
         if "import httpx" in p.read_text()
     )
-    assert users == ["record.py"]
+    assert users == ["record/proxy.py"]
 
 
 @settings(max_examples=150, deadline=None)

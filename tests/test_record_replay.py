@@ -8,11 +8,11 @@ from typing import Any
 import orjson
 import pytest
 
+from sanic_mock.core.replayed import ReplayAPI, api_for
 from sanic_mock.corpus import io
 from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.format import Corpus
 from sanic_mock.errors import InvalidRequest, OpenAIError
-from sanic_mock.replay import ReplayAPI, api_for
 from sanic_mock.settings import Settings, SettingsError
 from tests.test_record_corpus import CHAT, chat_request, json_exchange, stream_exchange
 

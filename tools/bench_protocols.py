@@ -173,7 +173,7 @@ def main() -> None:
     duration = min(opts.duration, 10.0)
     raw: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        from sanic_mock import certs
+        from sanic_mock.run import certs
 
         cert, key = certs.write(Path(tmp))
         bodies = {}

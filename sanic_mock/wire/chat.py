@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from sanic_mock.corpus.pool import SEP, TextPool
-from sanic_mock.generation import Choice
 from sanic_mock.wire import sse
 from sanic_mock.wire.logprobs import chat_logprobs
+from sanic_mock.wire.plan import Choice
 from sanic_mock.wire.requests import ChatRequest, Generation
 from sanic_mock.wire.sse import chunks
 from sanic_mock.wire.usage import chat_usage

@@ -9,10 +9,10 @@ prompt; `echo` puts the prompt before the generated text.
 from __future__ import annotations
 
 from sanic_mock.corpus.pool import SEP, TextPool
-from sanic_mock.generation import Choice
 from sanic_mock.wire import sse
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.logprobs import completion_logprobs
+from sanic_mock.wire.plan import Choice
 from sanic_mock.wire.requests import CompletionRequest
 from sanic_mock.wire.sse import chunks
 from sanic_mock.wire.usage import completion_usage

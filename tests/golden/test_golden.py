@@ -33,14 +33,15 @@ class _Secrets:
 
 
 def render(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    from sanic_mock import api as api_module
-    from sanic_mock import app as app_module
-    from sanic_mock import direct, replay
-    from sanic_mock.api import EVENT_STREAM, JSON
-    from sanic_mock.app import answer_head, authorize
+    from sanic_mock.core import generated as api_module
+    from sanic_mock.core import replayed as replay
+    from sanic_mock.core import service as direct
+    from sanic_mock.core.generated import EVENT_STREAM, JSON
+    from sanic_mock.core.replayed import api_for
     from sanic_mock.errors import OpenAIError
-    from sanic_mock.h1_direct import response_bytes
-    from sanic_mock.replay import api_for
+    from sanic_mock.serve import sanic_app as app_module
+    from sanic_mock.serve.h1_fast import response_bytes
+    from sanic_mock.serve.sanic_app import answer_head, authorize
     from sanic_mock.settings import Settings
     from sanic_mock.wire import ids, sse
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sanic_mock import certs
+from sanic_mock.run import certs
 from tests.protocol.support import Servers
 
 

@@ -16,9 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sanic_mock import certs
 from sanic_mock.cli import main
-from sanic_mock.run_hypercorn import MockConfig
+from sanic_mock.run import certs
+from sanic_mock.run.hypercorn import MockConfig
 from sanic_mock.settings import Settings, SettingsError
 from tests.servers import clean_env, free_port, running
 
@@ -190,11 +190,12 @@ def test_only_the_runners_import_servers() -> None:
     checked: Sanic itself imports it whenever it is installed.)"""
     code = (
         "import sys\n"
-        "import sanic_mock.cli, sanic_mock.app, sanic_mock.asgi, sanic_mock.tls, sanic_mock.certs\n"
-        "import sanic_mock.run_sanic\n"
+        "import sanic_mock.cli, sanic_mock.serve.sanic_app, sanic_mock.serve.asgi\n"
+        "import sanic_mock.run.tls, sanic_mock.run.certs\n"
+        "import sanic_mock.run.sanic\n"
         "bad = [m for m in ('hypercorn', 'granian') if m in sys.modules]\n"
         "assert not bad, bad\n"
-        "import sanic_mock.run_granian\n"
+        "import sanic_mock.run.granian\n"
         "assert 'granian' not in sys.modules  # imported when serving, being an optional extra\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=clean_env())
@@ -209,7 +210,7 @@ def test_hypercorn_adjustments_still_apply() -> None:
     from hypercorn.asyncio.udp_server import UDPServer
     from hypercorn.protocol import h11 as hypercorn_h11
 
-    from sanic_mock import run_hypercorn
+    from sanic_mock.run import hypercorn as run_hypercorn
 
     run_hypercorn._add_reason_phrases()
     run_hypercorn._roomier_quic_queue()

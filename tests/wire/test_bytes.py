@@ -7,9 +7,9 @@ import pytest
 
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.corpus.pregen import generate
-from sanic_mock.generation import Choice
 from sanic_mock.wire import chat, completions
 from sanic_mock.wire.chat import Meta
+from sanic_mock.wire.plan import Choice
 from sanic_mock.wire.requests import parse_chat, parse_completion
 
 POOL = TextPool(generate(8, 0))

@@ -29,10 +29,10 @@ from sanic.helpers import STATUS_CODES
 from sanic.http import Http, Stage
 from sanic.server.protocols.http_protocol import HttpProtocol
 
-from sanic_mock import direct
-from sanic_mock.api import EVENT_STREAM, JSON, MockAPI
-from sanic_mock.app import answer_head
-from sanic_mock.streaming import due_times, pacer
+from sanic_mock.core import service as direct
+from sanic_mock.core.generated import EVENT_STREAM, JSON, MockAPI
+from sanic_mock.serve.pacing import due_times, pacer
+from sanic_mock.serve.sanic_app import answer_head
 
 log = logging.getLogger("sanic_mock")
 

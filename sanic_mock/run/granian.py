@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sanic_mock.asgi import asgi_app
+from sanic_mock.serve.asgi import asgi_app
 from sanic_mock.settings import Settings, SettingsError
 
 MAX_STREAMS = 1000  # concurrent HTTP/2 streams per connection (granian's default is 200)
@@ -46,7 +46,7 @@ def serve(settings: Settings) -> None:
         if settings.tls_key is not None:
             key = pkcs8_key(settings.tls_key, Path(tmp))
         server = Server(
-            "sanic_mock.asgi:asgi_app",  # only a label: the loader below builds the app
+            "sanic_mock.serve.asgi:asgi_app",  # only a label: the loader below builds the app
             address=settings.host,
             port=settings.port,
             interface=Interfaces.ASGI,

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sanic_mock.app import create_app
-from sanic_mock.asgi_direct import (
+from sanic_mock.errors import too_large
+from sanic_mock.serve.asgi_direct import (
     Direct,
     Message,
     Receive,
@@ -31,7 +31,7 @@ from sanic_mock.asgi_direct import (
     declared_length,
     drain,
 )
-from sanic_mock.errors import too_large
+from sanic_mock.serve.sanic_app import create_app
 from sanic_mock.settings import Settings
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]

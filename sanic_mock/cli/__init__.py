@@ -264,7 +264,7 @@ def serve(
     from sanic_mock.corpus.loading import load_corpus
 
     if settings.tls_cert is not None and settings.tls_key is not None:
-        from sanic_mock.tls import server_context
+        from sanic_mock.run.tls import server_context
 
         server_context(settings.tls_cert, settings.tls_key)  # bad files: one line, exit 2
     if settings.corpus is not None or settings.workers > 1:
@@ -272,15 +272,15 @@ def serve(
         # the generated corpus cached rather than each generating it.
         load_corpus(settings)
     if not settings.serves_http2:
-        from sanic_mock import run_sanic
+        from sanic_mock.run import sanic as run_sanic
 
         run_sanic.serve(settings)
     elif settings.http2_engine == "granian":
-        from sanic_mock import run_granian
+        from sanic_mock.run import granian as run_granian
 
         run_granian.serve(settings)
     else:
-        from sanic_mock import run_hypercorn
+        from sanic_mock.run import hypercorn as run_hypercorn
 
         run_hypercorn.serve(settings)
 
@@ -299,7 +299,7 @@ def cert(
     days: Annotated[int, typer.Option(help="Days of validity.")] = 365,
 ) -> None:
     """Make a self-signed certificate and key (for --tls-cert/--tls-key in tests and demos)."""
-    from sanic_mock import certs
+    from sanic_mock.run import certs
 
     names = tuple(name) if name else certs.DEFAULT_NAMES
     cert_path, key_path = certs.write(out_dir, names, days)
@@ -419,7 +419,7 @@ def record(
     if not out.parent.is_dir():
         raise SettingsError(f"--out {out}: no such folder {out.parent}")
     if requests is not None:
-        from sanic_mock.record_batch import run_batch
+        from sanic_mock.record.batch import run_batch
 
         if concurrency < 1:
             raise SettingsError(f"--concurrency must be at least 1, got {concurrency}")
@@ -430,7 +430,7 @@ def record(
         )
         print(f"wrote {out}: {count} exchanges ({failed} failed)")
         return
-    from sanic_mock import run_sanic
+    from sanic_mock.run import sanic as run_sanic
 
     run_sanic.serve(settings)
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from sanic_mock.api import MockAPI, Reply
+from sanic_mock.core.generated import MockAPI, Reply
 from sanic_mock.corpus.answers import Answer, answer
 from sanic_mock.corpus.exchanges import DONE, Exchange
 from sanic_mock.corpus.format import Articles, Corpus, CorpusError

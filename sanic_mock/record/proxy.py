@@ -40,14 +40,14 @@ from sanic import Request, Sanic
 from sanic.compat import Header
 from sanic.response import HTTPResponse
 
-from sanic_mock.api import JSON
-from sanic_mock.app import OpenAIErrorHandler, arrival, respond
+from sanic_mock.core.generated import JSON
 from sanic_mock.corpus import io
 from sanic_mock.corpus.answers import from_chunks
 from sanic_mock.corpus.exchanges import Exchange, parse_events, stream_finished
 from sanic_mock.corpus.journal import Journal, finish_corpus, journal_path, read_journal
 from sanic_mock.corpus.scrub import find_secret, kept_headers, request_body
 from sanic_mock.errors import OpenAIError
+from sanic_mock.serve.sanic_app import OpenAIErrorHandler, arrival, respond
 from sanic_mock.settings import Settings
 
 HOP_BY_HOP = frozenset(
@@ -316,7 +316,7 @@ async def forward(rec: Recorder, request: Request, path: str) -> HTTPResponse | 
 
 def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
     """The proxy app for `record` (and for `serve --on-miss proxy`, with replay first)."""
-    from sanic_mock.replay import ReplayAPI
+    from sanic_mock.core.replayed import ReplayAPI
 
     assert settings.upstream is not None
     out = settings.record_out or settings.corpus

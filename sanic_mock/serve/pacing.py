@@ -29,7 +29,7 @@ from sanic import Request
 from sanic.http import Http
 from sanic.response import HTTPResponse
 
-from sanic_mock.api import Reply
+from sanic_mock.core.generated import Reply
 
 # The pacer's clock is a wheel of slots RATE per second, matching uvloop, whose clock and timers
 # count whole milliseconds. A frame due at `t` is written in the first slot at or after

@@ -15,11 +15,11 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from sanic_mock import direct
-from sanic_mock.api import EVENT_STREAM, JSON, MockAPI
-from sanic_mock.app import answer_head
+from sanic_mock.core import service as direct
+from sanic_mock.core.generated import EVENT_STREAM, JSON, MockAPI
 from sanic_mock.errors import OpenAIError, too_large
-from sanic_mock.streaming import paced_asgi
+from sanic_mock.serve.pacing import paced_asgi
+from sanic_mock.serve.sanic_app import answer_head
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -15,10 +15,10 @@ if _HIDDEN:
 from sanic import Sanic  # noqa: E402
 from sanic.worker.loader import AppLoader  # noqa: E402
 
-from sanic_mock.app import create_app  # noqa: E402
-from sanic_mock.h1_direct import DirectProtocol  # noqa: E402
+from sanic_mock.run.tls import server_context  # noqa: E402
+from sanic_mock.serve.h1_fast import DirectProtocol  # noqa: E402
+from sanic_mock.serve.sanic_app import create_app  # noqa: E402
 from sanic_mock.settings import Settings  # noqa: E402
-from sanic_mock.tls import server_context  # noqa: E402
 
 if _HIDDEN:
     del sys.modules["aioquic"]

@@ -18,7 +18,7 @@ import orjson
 
 from sanic_mock.corpus.format import CorpusError
 from sanic_mock.corpus.journal import finish_corpus
-from sanic_mock.record import BadGateway, Recorder, split_endpoint
+from sanic_mock.record.proxy import BadGateway, Recorder, split_endpoint
 
 
 def _batch_item(number: int, doc: Any) -> tuple[str, str, bytes]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
-from sanic_mock.api import JSON, MockAPI, Reply
-from sanic_mock.app import SORRY, answer_head, authorize, error_answer
+from sanic_mock.core.generated import JSON, MockAPI, Reply
 from sanic_mock.errors import OpenAIError, ServerError
+from sanic_mock.serve.sanic_app import SORRY, answer_head, authorize, error_answer
 
 # The `MockAPI` method for each POST path, by name: a recorded corpus's `ReplayAPI` overrides them.
 POSTS = {

@@ -16,12 +16,12 @@ import orjson
 
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.errors import NotFound
-from sanic_mock.generation import Choice, plan
 from sanic_mock.sampling import Sampler, seeded
 from sanic_mock.settings import Settings
 from sanic_mock.wire import chat, completions, embeddings, models
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.ids import IdSource
+from sanic_mock.wire.plan import Choice, plan
 from sanic_mock.wire.requests import Generation, parse_chat, parse_completion, parse_embedding
 
 R = TypeVar("R")  # a parsed request: ChatRequest or CompletionRequest

@@ -43,9 +43,9 @@ from hypercorn.asyncio.run import worker_serve
 from hypercorn.config import Config, Sockets
 from hypercorn.typing import ASGIFramework
 
-from sanic_mock.asgi import MockASGI, asgi_app
+from sanic_mock.run.tls import server_context
+from sanic_mock.serve.asgi import MockASGI, asgi_app
 from sanic_mock.settings import Settings, SettingsError
-from sanic_mock.tls import server_context
 
 KEEP_ALIVE_S = 120  # as Sanic's native server
 MAX_STREAMS = 1000  # concurrent h2/h3 streams per connection

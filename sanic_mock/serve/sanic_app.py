@@ -18,7 +18,8 @@ from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse
 
-from sanic_mock.api import EVENT_STREAM, JSON, Reply
+from sanic_mock.core.generated import EVENT_STREAM, JSON, Reply
+from sanic_mock.core.replayed import api_for
 from sanic_mock.errors import (
     AuthenticationError,
     InvalidRequest,
@@ -28,9 +29,8 @@ from sanic_mock.errors import (
     ServerError,
     too_large,
 )
-from sanic_mock.replay import api_for
+from sanic_mock.serve.pacing import paced
 from sanic_mock.settings import Settings
-from sanic_mock.streaming import paced
 from sanic_mock.wire.ids import IdSource
 
 log = logging.getLogger("sanic_mock")
@@ -183,7 +183,7 @@ def arrival(request: Request) -> float:
 
 def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
     if settings.upstream is not None:  # `record`, `serve --on-miss proxy`: the recording proxy
-        from sanic_mock.record import create_record_app
+        from sanic_mock.record.proxy import create_record_app
 
         return create_record_app(settings, name)
     app: Sanic[Any, Any] = Sanic(
