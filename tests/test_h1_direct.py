@@ -21,9 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sanic import Sanic
 
-from sanic_mock.core import service as direct
-from sanic_mock.core.replayed import api_for
-from sanic_mock.serve.h1_fast import HOLD, DirectProtocol, Request, Wait, parse, response_bytes
+from sanic_mock.core import endpoints
+from sanic_mock.core.answerers import service_for
+from sanic_mock.core.service import Ready
+from sanic_mock.serve.h1 import response_bytes
+from sanic_mock.serve.h1_fast import HOLD, DirectProtocol, Request, Wait, parse
 from sanic_mock.serve.sanic_app import create_app
 from sanic_mock.settings import Settings
 from tests.servers import Server, running
@@ -53,13 +55,13 @@ def get(path: str, *extra: str) -> bytes:
 def test_parse_reads_a_post_and_its_size() -> None:
     raw = post("/v1/chat/completions", CHAT, "Authorization:  Bearer k1", "authorization: k2")
     found = parse(bytearray(raw + get("/health")), MAX_HEAD, MAX_BODY)
-    assert found == Request("POST", "/v1/chat/completions", "Bearer k1", CHAT, len(raw))
+    assert found == Request(endpoints.CHAT, "Bearer k1", CHAT, len(raw))
 
 
 def test_parse_reads_a_get() -> None:
     raw = get("/v1/models", "Connection: Keep-Alive", "content-length: 0")
     assert parse(bytearray(raw), MAX_HEAD, MAX_BODY) == Request(
-        "GET", "/v1/models", None, b"", len(raw)
+        endpoints.MODELS, None, b"", len(raw)
     )
 
 
@@ -152,7 +154,10 @@ def test_parse_reads_what_a_strict_parser_reads(
             parts.append(event.data)
     except h11.RemoteProtocolError:
         return
-    assert (request.method.decode(), request.target.decode()) == (found.method, found.path)
+    assert (request.method.decode(), request.target.decode()) == (
+        found.endpoint.method,
+        found.endpoint.path,
+    )
     assert b"".join(parts) == found.body
     assert len(raw) - len(server.trailing_data[0]) == found.size
 
@@ -169,7 +174,7 @@ def test_parse_reads_what_a_strict_parser_reads(
 
 
 def test_response_bytes_are_sanics_framing() -> None:
-    answer = direct.Ready(401, ((b"content-type", b"application/json"),), b"{}")
+    answer = Ready(401, ((b"content-type", b"application/json"),), b"{}")
     assert response_bytes(answer) == (
         b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\n"
         b"content-length: 2\r\nconnection: keep-alive\r\n\r\n{}"
@@ -205,7 +210,7 @@ def test_nothing_is_answered_while_the_client_does_not_read(
     monkeypatch.setattr(Sanic, "test_mode", True)
     settings = Settings(pregen_count=16)
     app = create_app(settings)
-    app.ctx.api = api_for(settings)
+    app.ctx.service = service_for(settings)
 
     async def go() -> None:
         protocol = DirectProtocol(loop=asyncio.get_running_loop(), app=app)

@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 
+from sanic_mock.serve.h1 import chunked
 from sanic_mock.serve.pacing import BATCH, SLACK, Pacer
 from tests.servers import running
 
@@ -100,9 +101,10 @@ def test_pacer_writes_every_due_frame_in_order_across_batches() -> None:
         at = loop.time() + 0.01
         transports = [_Transport() for _ in range(3 * BATCH + 5)]
         frames = [b"one", b"two", b"three"]
-        done = [pacer.write(t, frames, [at, at + 0.01, at + 0.02]) for t in transports]
+        due = [at, at + 0.01, at + 0.02]
+        done = [pacer.write(t, chunked(frames), due) for t in transports]
         closed = _Transport(closing=True)
-        done.append(pacer.write(closed, frames, [at, at, at]))
+        done.append(pacer.write(closed, chunked(frames), [at, at, at]))
         await asyncio.wait_for(asyncio.gather(*done), timeout=5)
         return transports, closed
 
@@ -113,21 +115,24 @@ def test_pacer_writes_every_due_frame_in_order_across_batches() -> None:
 
 
 def test_pacer_writes_head_and_end_with_the_first_and_last_frames() -> None:
-    """How `h1_direct` sends a whole response through the pacer: the status line and headers
-    leave with the first frame, the closing chunk with the last (at once when there is none)."""
+    """How the fast path sends a whole response through the pacer: the status line and headers
+    leave with the first frame, the closing chunk with the last; nothing to write resolves at
+    once."""
 
     async def run() -> tuple[_Transport, _Transport]:
         loop = asyncio.get_running_loop()
         pacer = Pacer(loop)
         at = loop.time()
         some, none = _Transport(), _Transport()
-        await pacer.write(some, [b"one", b"two"], [at, at + 0.01], b"HEAD", b"0\r\n\r\n")
-        await pacer.write(none, [], [], b"HEAD", b"0\r\n\r\n")
+        chunks = chunked([b"one", b"two"], b"HEAD", b"0\r\n\r\n")
+        await pacer.write(some, chunks, [at, at + 0.01])
+        await pacer.write(none, [], [])
         return some, none
 
     some, none = asyncio.run(run())
     assert some.written == [b"HEAD3\r\none\r\n", b"3\r\ntwo\r\n0\r\n\r\n"]
-    assert none.written == [b"HEAD0\r\n\r\n"]
+    assert none.written == []
+    assert chunked([], b"HEAD", b"0\r\n\r\n") == [b"HEAD0\r\n\r\n"]
 
 
 class _ClockedTransport(_Transport):

@@ -16,16 +16,17 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanic_mock.corpus import io
+from sanic_mock.core.endpoints import split_endpoint
+from sanic_mock.corpus import io, sse
 from sanic_mock.corpus.answers import answer
 from sanic_mock.corpus.exchanges import Exchange, from_doc, stream_finished, to_doc
 from sanic_mock.corpus.format import FORMAT_VERSION, Articles, Corpus, CorpusError
-from sanic_mock.corpus.importers import endpoint_of, import_file, sse_events
+from sanic_mock.corpus.importers import endpoint_of, import_file
 from sanic_mock.corpus.index import Index, request_key
 from sanic_mock.corpus.journal import read_journal
 from sanic_mock.corpus.review import check, listing, show
 from sanic_mock.corpus.scrub import clean_request, find_secret, kept_headers
-from sanic_mock.record.proxy import split_endpoint, sse_data, upstream_base
+from sanic_mock.record.proxy import upstream_base
 
 CHAT = "/v1/chat/completions"
 
@@ -305,8 +306,8 @@ def test_proxy_paths_and_sse_parsing() -> None:
     assert upstream_base("https://openrouter.ai/api/v1/") == "https://openrouter.ai/api/v1"
     assert split_endpoint("/v1/chat/completions") == (CHAT, "/chat/completions")
     assert split_endpoint("/chat/completions") == (CHAT, "/chat/completions")
-    assert sse_data(b": keep-alive\n\n") is None
-    assert sse_data(b"event: x\r\ndata: a\r\ndata: b\r\n\r\n") == "a\nb"
+    assert sse.event_data(b": keep-alive\n\n") is None
+    assert sse.event_data(b"event: x\r\ndata: a\r\ndata: b\r\n\r\n") == "a\nb"
 
 
 def test_journal_skips_a_torn_line(tmp_path: Path) -> None:
@@ -401,7 +402,7 @@ def test_import_jsonl_short_form(tmp_path: Path) -> None:
 
 def test_helpers_of_importers() -> None:
     assert endpoint_of("https://x/api/v1/embeddings?x=1") == "/v1/embeddings"
-    assert sse_events("data: a\r\n\r\n: c\n\ndata: b\n\n") == ["a", "b"]
+    assert sse.events("data: a\r\n\r\n: c\n\ndata: b\n\n") == ["a", "b"]
 
 
 # -- review -------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
-from sanic_mock.core.replayed import ReplayAPI, api_for
+from sanic_mock.core.answerers import answerer_for
+from sanic_mock.core.replayed import ReplayAPI
 from sanic_mock.corpus import io
 from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.format import Corpus
@@ -31,7 +32,7 @@ USAGE_CHUNK = orjson.dumps(
 def make(tmp_path: Path, *exchanges: Exchange, **options: Any) -> ReplayAPI:
     path = tmp_path / "c.corpus"
     io.write(path, Corpus(kind="recorded", generator={}, exchanges=exchanges))
-    api = api_for(Settings(corpus=path, **options))
+    api = answerer_for(Settings(corpus=path, **options))
     assert isinstance(api, ReplayAPI)
     return api
 
@@ -150,7 +151,7 @@ def test_requests_are_validated_as_in_generated_mode(tmp_path: Path) -> None:
 
 def test_models_lists_the_recorded_ones(tmp_path: Path) -> None:
     api = make(tmp_path, json_exchange("q", "x"))
-    ids = [m["id"] for m in orjson.loads(api.models_body)["data"]]
+    ids = [m["id"] for m in orjson.loads(api.catalog.list_body)["data"]]
     assert ids[0] == "gpt-4o-mini"
 
 

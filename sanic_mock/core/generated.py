@@ -1,61 +1,42 @@
-"""The mock API without a server: request bytes in, a `Reply` (body or SSE frames) out.
+"""Generated answers: request bytes in, a `Reply` of text drawn from the article pool out.
 
-`MockAPI` holds one worker's state (text pool, sampler, id source) and turns each endpoint's
-request body into the exact response bytes and the simulated timing. Transports (`app.py`) only
-send what it returns.
+`MockAPI` holds one worker's state (text pool, sampler, id source, clock) and turns each POST
+endpoint's request body into the exact response bytes (`wire/`) and the simulated timing
+(`--first-token-delay-ms`, `--response-delay-ms`). It is one of the two `Answerer`s of
+`core/service.py`; the other replays a recorded corpus (`core/replayed.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 import orjson
 
+from sanic_mock.core.reply import SYSTEM, Clock, Reply
 from sanic_mock.corpus.pool import TextPool
-from sanic_mock.errors import NotFound
 from sanic_mock.sampling import Sampler, seeded
 from sanic_mock.settings import Settings
-from sanic_mock.wire import chat, completions, embeddings, models
+from sanic_mock.wire import chat, completions, embeddings, sse
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.ids import IdSource
+from sanic_mock.wire.models import Catalog
 from sanic_mock.wire.plan import Choice, plan
 from sanic_mock.wire.requests import Generation, parse_chat, parse_completion, parse_embedding
 
 R = TypeVar("R")  # a parsed request: ChatRequest or CompletionRequest
 
-JSON = "application/json"
-EVENT_STREAM = "text/event-stream; charset=utf-8"
-
-
-class Reply(NamedTuple):
-    """A JSON body (`frames is None`) or SSE frames; `first_delay` before the first byte, then
-    `event_delay` between frames (a JSON body waits as long as the stream would have taken)."""
-
-    body: bytes
-    frames: list[bytes] | None = None
-    first_delay: float = 0.0
-    event_delay: float = 0.0
-    # Replay of recorded timing: frame k is due `offsets[k]` seconds after the request (uneven
-    # gaps); when set it replaces first_delay/event_delay.
-    offsets: tuple[float, ...] | None = None
-
-    def at_once(self) -> tuple[bytes, str] | None:
-        """The whole answer and its content type when all of it is due now: a JSON body without
-        a delay, or an unpaced stream (every event due now, so all go out in one write). None
-        when something must wait; each transport does the waiting its own way."""
-        if self.frames is None:
-            return None if self.first_delay else (self.body, JSON)
-        if self.first_delay or self.event_delay or self.offsets is not None:
-            return None
-        return b"".join(self.frames), EVENT_STREAM
-
 
 class MockAPI:
-    def __init__(self, settings: Settings, pool: TextPool) -> None:
-        self.settings = settings
+    def __init__(
+        self,
+        settings: Settings,
+        pool: TextPool,
+        clock: Clock = SYSTEM,
+        ids: IdSource | None = None,
+        obfuscation: tuple[bytes, ...] = sse.OBFUSCATION,
+    ) -> None:
         self.pool = pool
         self.sampler = Sampler(
             settings.token_mean,
@@ -65,26 +46,16 @@ class MockAPI:
             settings.stream_tokens_max,
             seed=settings.seed,
         )
-        self.ids = IdSource()
+        self.ids = ids or IdSource()
+        self.catalog = Catalog(settings.models)
+        self.clock = clock
+        self.obfuscation = obfuscation
         self.fingerprint = b"fp_" + hashlib.sha256(b"%d" % settings.seed).hexdigest()[:10].encode()
-        self.models_body = models.list_body(settings.models)
-        self._model_bodies = {m: models.model_body(m) for m in settings.models}
         self._model_json_cache: dict[str, bytes] = {}
         self._first = settings.first_delay_s
         self._gap = settings.event_delay_s
         self._paced = bool(self._first or self._gap)
 
-    # -- GET ---------------------------------------------------------------------------------
-    def model(self, model_id: str) -> bytes:
-        found = self._model_bodies.get(model_id)
-        if found is None:
-            raise NotFound(
-                f"The model `{model_id}` does not exist or you do not have access to it.",
-                code="model_not_found",
-            )
-        return found
-
-    # -- POST --------------------------------------------------------------------------------
     def _plan(self, gen: Generation, count: int) -> tuple[list[Choice], Sampler]:
         sampler = self.sampler if gen.seed is None else seeded(gen.seed, gen.seed_key, self.sampler)
         return plan(gen, self.pool, sampler, count), sampler
@@ -130,11 +101,13 @@ class MockAPI:
         ],
     ) -> Reply:
         choices, sampler = self._plan(gen, count)
-        meta = Meta(
-            response_id.encode(), int(time.time()), self._model_json(gen.model), self.fingerprint
-        )
+        created = int(self.clock.wall())
+        model_json = self._model_json(gen.model)
         if not gen.stream:
+            meta = Meta(response_id.encode(), created, model_json, self.fingerprint)
             return self._timed(body(meta, req, choices, self.pool), sampler, choices)
+        obfuscation = sse.obfuscation_field(created, self.obfuscation)
+        meta = Meta(response_id.encode(), created, model_json, self.fingerprint, obfuscation)
         groups = [sampler.groups(c.tokens) for c in choices]
         frames = stream(meta, req, choices, self.pool, groups, self._paced)
         return Reply(b"", frames, self._first, self._gap)

@@ -1,32 +1,60 @@
-"""The routes a load test hits, answered from a request's parts without a web framework.
+"""The one answer path: a request's parts in, an answer to send (`Ready`) or to send later
+(`Later`) out.
 
-Two transports parse requests their own way and call `get` / `post` here: `asgi_direct` (under
-hypercorn and granian) and `h1_direct` (Sanic's own HTTP/1.1 server). Both answer the same way
-the Sanic routes in `app.py` do: the same `MockAPI` calls, the same bytes, the same headers and
-errors. Everything else (other paths and methods, `HEAD`, model lookups) is left to Sanic.
+Every transport calls `Service.answer` with the endpoint it looked up in `core/endpoints.py`, the
+`Authorization` header, the body and the request's arrival time: the HTTP/1.1 fast path, Sanic's
+routes, the ASGI path and the recorder. Here, once, are the API-key check, the error boundary
+(every exception becomes the real API's error object, a bug a logged 500 `server_error`), the
+headers the real API sends with every answer, and the dispatch to the worker's `Answerer`
+(generated text, `core/generated.py`, or a recorded corpus, `core/replayed.py`). Transports only
+frame and send the bytes.
 """
 
 from __future__ import annotations
 
-import time
-from typing import NamedTuple
+import logging
+from typing import NamedTuple, Protocol
 
-from sanic_mock.core.generated import JSON, MockAPI, Reply
-from sanic_mock.errors import OpenAIError, ServerError
-from sanic_mock.serve.sanic_app import SORRY, answer_head, authorize, error_answer
+from sanic_mock.core.endpoints import (
+    CHAT,
+    COMPLETIONS,
+    EMBEDDINGS,
+    HEALTH,
+    HEALTH_BODY,
+    MODEL,
+    MODELS,
+    Endpoint,
+)
+from sanic_mock.core.reply import JSON, SYSTEM, Clock, Reply, Unanswered
+from sanic_mock.errors import AuthenticationError, InvalidRequest, OpenAIError, ServerError
+from sanic_mock.wire.ids import IdSource
+from sanic_mock.wire.models import Catalog
 
-# The `MockAPI` method for each POST path, by name: a recorded corpus's `ReplayAPI` overrides them.
-POSTS = {
-    "/v1/chat/completions": "chat",
-    "/v1/completions": "completions",
-    "/v1/embeddings": "embeddings",
-}
-GETS = ("/health", "/v1/models")
-
-_HEALTH = b'{"status":"ok"}'
-_HEALTH_HEAD = ((b"content-type", JSON.encode()),)
+log = logging.getLogger("sanic_mock")
 
 Head = tuple[tuple[bytes, bytes], ...]
+
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header "
+    "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
+    "username) if you're accessing the API from your browser and are prompted for a username. "
+    "You can obtain an API key from https://platform.openai.com/account/api-keys."
+)
+SORRY = "The server had an error while processing your request. Sorry about that!"
+
+
+class Answerer(Protocol):
+    """What answers the POST endpoints: generated text or a recorded corpus. `ids` is shared
+    with the service, which takes each answer's request id from it."""
+
+    ids: IdSource
+    catalog: Catalog
+
+    def chat(self, raw: bytes) -> Reply: ...
+
+    def completions(self, raw: bytes) -> Reply: ...
+
+    def embeddings(self, raw: bytes) -> Reply: ...
 
 
 class Ready(NamedTuple):
@@ -37,51 +65,129 @@ class Ready(NamedTuple):
     body: bytes
 
 
+HEALTHY = Ready(200, ((b"content-type", JSON.encode()),), HEALTH_BODY)
+
+
 class Later(NamedTuple):
     """A reply that waits: a delayed JSON body or a paced stream."""
 
     reply: Reply
     request_id: str
+    started: float  # the request's arrival, on `clock.monotonic`
+    clock: Clock
+
+    def head(self) -> Head:
+        """The answer's headers: a stream's as of now (they go out with its first frame), a
+        JSON body's as of when it is due (they go out with it)."""
+        reply = self.reply
+        if reply.frames is None:
+            now = self.started + reply.first_delay
+        else:
+            now = self.clock.monotonic()
+        return answer_head(reply.content_type, self.request_id, self.started, now)
 
 
-def failed(error: OpenAIError, where: str) -> Ready:
-    """`error` as the real API's error answer; `where` (method and path) is logged for a
-    `ServerError`, with the exception being handled."""
-    body, status, request_id = error_answer(error, where)
-    return Ready(status, answer_head(JSON, request_id, time.monotonic()), body)
+def answer_head(content_type: str, request_id: str, started: float, now: float) -> Head:
+    """The headers the real API sends with every answer, as bytes."""
+    return (
+        (b"content-type", content_type.encode()),
+        (b"x-request-id", request_id.encode()),
+        (b"openai-version", b"2020-10-01"),
+        (b"openai-processing-ms", b"%d" % ((now - started) * 1000)),
+    )
 
 
-def get(
-    api: MockAPI, expected_auth: str | None, path: str, authorization: str | None, started: float
-) -> Ready:
-    """`GET` of one of `GETS`."""
-    if path == "/health":
-        return Ready(200, _HEALTH_HEAD, _HEALTH)
-    try:
-        authorize(expected_auth, authorization)
-    except OpenAIError as error:
-        return failed(error, f"GET {path}")
-    return Ready(200, answer_head(JSON, api.ids.request(), started), api.models_body)
+def authorize(expected: str | None, given: str | None) -> None:
+    """Raise the real API's 401 unless `given` (the Authorization header) is `expected`."""
+    if expected is None or given == expected:
+        return
+    if given is None:
+        raise AuthenticationError(_NO_KEY)
+    key = given.removeprefix("Bearer ").strip()
+    shown = key[:3] + "*" * max(len(key) - 7, 0) + key[-4:] if len(key) > 8 else "***"
+    raise AuthenticationError(
+        f"Incorrect API key provided: {shown}. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.",
+        code="invalid_api_key",
+    )
 
 
-def post(
-    api: MockAPI,
-    expected_auth: str | None,
-    path: str,
-    authorization: str | None,
-    body: bytes,
-    started: float,
-) -> Ready | Later:
-    """`POST` of a whole request body to one of `POSTS`."""
-    try:
-        authorize(expected_auth, authorization)
-        reply: Reply = getattr(api, POSTS[path])(body)
-    except OpenAIError as error:
-        return failed(error, f"POST {path}")
-    except Exception:
-        return failed(ServerError(SORRY), f"POST {path}")
-    request_id = api.ids.request()
-    now = reply.at_once()
-    if now is None:
-        return Later(reply, request_id)
-    return Ready(200, answer_head(now[1], request_id, started), now[0])
+def failure(error: OpenAIError, where: str, ids: IdSource, clock: Clock = SYSTEM) -> Ready:
+    """`error` as the real API's error answer. A `ServerError` is logged with the exception
+    being handled and `where` (method and path)."""
+    if isinstance(error, ServerError):
+        log.exception("unexpected error on %s", where)
+    now = clock.monotonic()
+    return Ready(error.status, answer_head(JSON, ids.request(), now, now), error.render())
+
+
+class Service:
+    """One worker's answering: see the module docstring. `forward`: a request the answerer
+    has no answer for raises `Unanswered` to the caller (the recorder forwards it upstream)
+    instead of becoming a 400."""
+
+    def __init__(
+        self,
+        answerer: Answerer,
+        authorization: str | None,
+        clock: Clock = SYSTEM,
+        error_ids: IdSource | None = None,
+        forward: bool = False,
+    ) -> None:
+        self.answerer = answerer
+        self.authorization = authorization
+        self.clock = clock
+        self.ids = answerer.ids
+        self.error_ids = error_ids or IdSource()
+        self.forward = forward
+        self._posts = {
+            CHAT: answerer.chat,
+            COMPLETIONS: answerer.completions,
+            EMBEDDINGS: answerer.embeddings,
+        }
+
+    def failed(self, error: OpenAIError, where: str) -> Ready:
+        return failure(error, where, self.error_ids, self.clock)
+
+    def answer(
+        self,
+        endpoint: Endpoint,
+        authorization: str | None,
+        body: bytes,
+        started: float,
+        param: str = "",
+    ) -> Ready | Later:
+        """The answer to one request; `param` is the path parameter (`MODEL`'s model id)."""
+        if endpoint is HEALTH:
+            return HEALTHY
+        try:
+            authorize(self.authorization, authorization)
+            handler = self._posts.get(endpoint)
+            if handler is None:
+                return self._get(endpoint, param, started)
+            reply = handler(body)
+        except Unanswered:
+            if self.forward:
+                raise
+            return self.failed(InvalidRequest("No recorded exchange matches this request."), "")
+        except OpenAIError as error:
+            return self.failed(error, f"{endpoint.method} {endpoint.path}{param}")
+        except Exception:
+            return self.failed(ServerError(SORRY), f"{endpoint.method} {endpoint.path}{param}")
+        request_id = self.ids.request()
+        whole = reply.at_once()
+        if whole is None:
+            return Later(reply, request_id, started, self.clock)
+        head = answer_head(reply.content_type, request_id, started, self.clock.monotonic())
+        return Ready(200, head, whole)
+
+    def _get(self, endpoint: Endpoint, param: str, started: float) -> Ready:
+        catalog = self.answerer.catalog
+        if endpoint is MODELS:
+            body = catalog.list_body
+        elif endpoint is MODEL:
+            body = catalog.model(param)
+        else:
+            raise ServerError(f"no answer for {endpoint.method} {endpoint.path}")
+        head = answer_head(JSON, self.ids.request(), started, self.clock.monotonic())
+        return Ready(200, head, body)

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from sanic_mock.corpus import sse
 from sanic_mock.corpus.exchanges import Exchange, from_doc, stream_finished
 from sanic_mock.corpus.format import CorpusError
 from sanic_mock.corpus.scrub import clean_request, kept_headers, request_body
@@ -33,16 +34,6 @@ def endpoint_of(uri: str) -> str:
     path = urlsplit(uri).path or "/"
     at = path.find("/v1/")
     return path[at:] if at >= 0 else "/v1" + path
-
-
-def sse_events(text: str) -> list[str]:
-    """The `data:` payloads of raw SSE text, in order."""
-    out = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        lines = [ln[5:].removeprefix(" ") for ln in block.split("\n") if ln.startswith("data:")]
-        if lines:
-            out.append("\n".join(lines))
-    return out
 
 
 def _bytes(body: Any) -> bytes:
@@ -97,7 +88,7 @@ def _interaction(item: Any) -> Exchange:
         "headers": dict(kept_headers(headers)),
     }
     if "text/event-stream" in ctype or text.lstrip().startswith("data:"):
-        events = sse_events(text)
+        events = sse.events(text)
         doc.update(events=events, times_us=[0] * len(events), complete=stream_finished(events))
     else:
         try:
@@ -159,7 +150,7 @@ def _short_form(doc: dict[str, Any]) -> dict[str, Any]:
     if "response" in doc and "body" not in doc:
         doc["body"] = doc.pop("response")
     if isinstance(doc.get("sse"), str):
-        events = sse_events(doc.pop("sse"))
+        events = sse.events(doc.pop("sse"))
         doc.update(events=events, times_us=[0] * len(events), complete=stream_finished(events))
     doc.setdefault("status", 200)
     doc["request"] = clean_request(doc.get("request"))

@@ -16,9 +16,10 @@ from typing import Any
 
 import orjson
 
+from sanic_mock.core.endpoints import split_endpoint
 from sanic_mock.corpus.format import CorpusError
 from sanic_mock.corpus.journal import finish_corpus
-from sanic_mock.record.proxy import BadGateway, Recorder, split_endpoint
+from sanic_mock.record.proxy import BadGateway, Recorder
 
 
 def _batch_item(number: int, doc: Any) -> tuple[str, str, bytes]:

@@ -1,5 +1,5 @@
-"""The recording proxy: forward every request to an upstream OpenAI-compatible API, answer the
-client with what came back, and record each exchange.
+"""The recording proxy's recorder: forward a request to an upstream OpenAI-compatible API, hand
+back what comes, and record each exchange (`record/app.py` is the Sanic app around it).
 
 - Pass-through: status, body and the end-to-end headers go back unchanged; an SSE stream is cut
   into events as bytes arrive and each event is written to the client at once (never gathered
@@ -17,10 +17,7 @@ client with what came back, and record each exchange.
   `--allow-secrets` (see `corpus/scrub.py`). The client's `Authorization` is forwarded, or
   replaced by `--upstream-key-env`.
 
-With `serve --corpus FILE --on-miss proxy`, the same app first tries the recorded corpus and only
-forwards (and records into FILE) what it does not match.
-
-The only module that imports an HTTP client (httpx).
+The only module that imports an HTTP client (httpx); it knows no web framework.
 """
 
 from __future__ import annotations
@@ -36,19 +33,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from sanic import Request, Sanic
-from sanic.compat import Header
-from sanic.response import HTTPResponse
 
-from sanic_mock.core.generated import JSON
-from sanic_mock.corpus import io
+from sanic_mock.core.endpoints import split_endpoint
+from sanic_mock.corpus import sse
 from sanic_mock.corpus.answers import from_chunks
 from sanic_mock.corpus.exchanges import Exchange, parse_events, stream_finished
-from sanic_mock.corpus.journal import Journal, finish_corpus, journal_path, read_journal
+from sanic_mock.corpus.journal import Journal, journal_path
 from sanic_mock.corpus.scrub import find_secret, kept_headers, request_body
 from sanic_mock.errors import OpenAIError
-from sanic_mock.serve.sanic_app import OpenAIErrorHandler, arrival, respond
-from sanic_mock.settings import Settings
 
 HOP_BY_HOP = frozenset(
     {
@@ -66,7 +58,6 @@ HOP_BY_HOP = frozenset(
         "content-encoding",
     }
 )
-REPLAYABLE = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
 
 
 class BadGateway(OpenAIError):
@@ -80,32 +71,11 @@ def upstream_base(url: str) -> str:
     return url if urlsplit(url).path else url + "/v1"
 
 
-def split_endpoint(path: str) -> tuple[str, str]:
-    """(recorded endpoint, path under the upstream base) for a client path, with or without
-    the `/v1` prefix: `/v1/chat/completions` and `/chat/completions` both give
-    (`/v1/chat/completions`, `/chat/completions`)."""
-    rest = path[3:] if path == "/v1" or path.startswith("/v1/") else path
-    rest = rest if rest.startswith("/") else "/" + rest
-    return "/v1" + rest, rest
-
-
-def sse_data(raw: bytes) -> str | None:
-    """The `data:` payload of one SSE event (lines joined), or None for comments only."""
-    lines = [
-        line[5:].removeprefix(b" ")
-        for line in raw.replace(b"\r\n", b"\n").split(b"\n")
-        if line.startswith(b"data:")
-    ]
-    return b"\n".join(lines).decode("utf-8", errors="replace") if lines else None
-
-
-def _event_end(buf: bytes | bytearray) -> int:
-    """Where the first complete event in `buf` ends (after its blank line), or -1."""
-    ends = [(i, n) for i, n in ((buf.find(b"\n\n"), 2), (buf.find(b"\r\n\r\n"), 4)) if i >= 0]
-    if not ends:
-        return -1
-    i, n = min(ends)
-    return i + n
+def response_headers(response: httpx.Response) -> tuple[list[tuple[str, str]], str | None]:
+    """The upstream answer's end-to-end headers but `content-type`, and its content type."""
+    pairs = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in HOP_BY_HOP]
+    ctype = response.headers.get("content-type")
+    return [(k, v) for k, v in pairs if k.lower() != "content-type"], ctype
 
 
 @dataclass
@@ -240,7 +210,7 @@ class Recorder:
         buf = bytearray()
         async for chunk in response.aiter_bytes():
             buf += chunk
-            while (end := _event_end(buf)) >= 0:
+            while (end := sse.event_end(buf)) >= 0:
                 raw = bytes(buf[:end])
                 del buf[:end]
                 self._note(cap, raw)
@@ -252,7 +222,7 @@ class Recorder:
     @staticmethod
     def _note(cap: Capture, raw: bytes) -> None:
         assert cap.events is not None
-        data = sse_data(raw)
+        data = sse.event_data(raw)
         if data is not None:
             now = int((time.monotonic() - cap.sent) * 1e6)
             cap.events.append(data)
@@ -282,102 +252,3 @@ class Recorder:
             await asyncio.wait(list(self.tasks), timeout=10)
         await self.client.aclose()
         self.journal.close()
-
-
-def _response_headers(response: httpx.Response) -> tuple[Header, str | None]:
-    pairs = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in HOP_BY_HOP]
-    ctype = response.headers.get("content-type")
-    return Header([(k, v) for k, v in pairs if k.lower() != "content-type"]), ctype
-
-
-async def forward(rec: Recorder, request: Request, path: str) -> HTTPResponse | None:
-    cap, upstream = await rec.open(
-        request.method,
-        path,
-        request.query_string,
-        rec.headers_out(request.headers.items()),
-        request.body or b"",
-    )
-    headers, ctype = _response_headers(upstream)
-    if "text/event-stream" not in (ctype or ""):
-        task = rec.start(cap, upstream, None)
-        await asyncio.shield(task)  # a client hanging up does not stop the recording
-        if not cap.finished:
-            raise BadGateway("The upstream API broke off its answer.", code="upstream_failed")
-        return HTTPResponse(cap.data, status=cap.status, headers=headers, content_type=ctype)
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-    rec.start(cap, upstream, queue)
-    response = await request.respond(status=cap.status, headers=headers, content_type=ctype)
-    while (raw := await queue.get()) is not None:
-        await response.send(raw)
-    await response.eof()
-    return None
-
-
-def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
-    """The proxy app for `record` (and for `serve --on-miss proxy`, with replay first)."""
-    from sanic_mock.core.replayed import ReplayAPI
-
-    assert settings.upstream is not None
-    out = settings.record_out or settings.corpus
-    assert out is not None
-    append = settings.record_append or settings.record_out is None
-    replay = None
-    if settings.record_out is None and settings.corpus is not None:
-        replay = ReplayAPI(settings, io.read(settings.corpus, settings.allow_secrets))
-    app: Sanic[Any, Any] = Sanic(name, env_prefix=None, error_handler=OpenAIErrorHandler())
-    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
-    app.config.RESPONSE_TIMEOUT = 7 * 24 * 3600  # never cut a slow upstream short
-    app.config.KEEP_ALIVE_TIMEOUT = 120
-    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
-    app.config.NOISY_EXCEPTIONS = False
-    state: dict[str, Recorder] = {}
-
-    @app.before_server_start
-    async def open_recorder(app: Sanic[Any, Any]) -> None:
-        journal = journal_path(out)
-        if journal.exists():
-            left = len(read_journal(journal))
-            print(f"record: continuing {journal} ({left} exchanges)", file=sys.stderr)
-        state["rec"] = Recorder(
-            settings.upstream or "",
-            settings.upstream_key,
-            out,
-            settings.allow_secrets,
-            # --on-miss proxy: what was just recorded answers the next identical request
-            on_recorded=None if replay is None else replay.index.add,
-        )
-        print(
-            f"record: forwarding to {upstream_base(settings.upstream or '')}, recording into "
-            f"{out}{' (appending)' if append else ''}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    @app.before_server_stop
-    async def stop_recorder(app: Sanic[Any, Any]) -> None:
-        await state["rec"].stop()
-
-    @app.after_server_stop
-    async def write_corpus(app: Sanic[Any, Any]) -> None:
-        count = finish_corpus(out, append, settings.allow_secrets, "mock-openai record")
-        what = f"wrote {out} ({count} exchanges)" if count else "nothing recorded"
-        print(f"record: {what}", file=sys.stderr, flush=True)
-
-    @app.get("/health")
-    async def health(request: Request) -> HTTPResponse:
-        return HTTPResponse(b'{"status":"ok"}', content_type=JSON)
-
-    async def proxy(request: Request, path: str = "") -> HTTPResponse | None:
-        endpoint, _ = split_endpoint("/" + path)
-        if replay is not None and request.method == "POST" and endpoint in REPLAYABLE:
-            reply = replay.replay(endpoint, request.body or b"")
-            if reply is not None:
-                answer = respond(request, reply, replay.ids.request(), arrival(request))
-                return answer if isinstance(answer, HTTPResponse) else await answer
-        return await forward(state["rec"], request, "/" + path)
-
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-    app.add_route(proxy, "/", methods=methods, name="proxy_root")
-    app.add_route(proxy, "/<path:path>", methods=methods, name="proxy")
-    return app

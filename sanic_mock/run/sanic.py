@@ -15,6 +15,7 @@ if _HIDDEN:
 from sanic import Sanic  # noqa: E402
 from sanic.worker.loader import AppLoader  # noqa: E402
 
+from sanic_mock.record.app import create_record_app  # noqa: E402
 from sanic_mock.run.tls import server_context  # noqa: E402
 from sanic_mock.serve.h1_fast import DirectProtocol  # noqa: E402
 from sanic_mock.serve.sanic_app import create_app  # noqa: E402
@@ -33,7 +34,9 @@ def serve(settings: Settings) -> None:
     if settings.tls_cert is not None and settings.tls_key is not None:
         # HTTP/2 by ALPN needs the hypercorn runner; Sanic serves HTTPS/1.1 only.
         ssl_ctx = server_context(settings.tls_cert, settings.tls_key, alpn=("http/1.1",))
-    loader = AppLoader(factory=functools.partial(create_app, settings))
+    # `record` and `serve --on-miss proxy` run the recording proxy, everything else the mock.
+    factory = create_record_app if settings.upstream is not None else create_app
+    loader = AppLoader(factory=functools.partial(factory, settings))
     app = loader.load()
     app.prepare(
         host=settings.host,

@@ -11,28 +11,161 @@ Under an ASGI server (hypercorn, granian) Sanic neither enforces `REQUEST_MAX_SI
   unpaced streams); paced streams stay open-ended (chunked on HTTP/1.1, DATA frames on h2/h3);
 - an optional `alt-svc` header, for servers that cannot add it themselves.
 
-The routes a load test hits skip Sanic altogether (`asgi_direct.Direct`), with the same limit,
-headers and bytes.
+The endpoints of `core.endpoints.EXACT` skip Sanic altogether (`Direct`): Sanic's ASGI adapter
+builds its request object, matches its router and dispatches its signals for every request,
+which was about half of granian's time per chat request (HTTP2.md). `Direct` reads the request
+from the ASGI messages and answers it with the worker's `Service`, with the same limit, headers
+and bytes; everything else (other paths and methods, `HEAD`, model lookups, a corpus not loaded
+yet) goes to Sanic.
 
 `asgi_app(settings)` builds the wrapped app; it imports no server: the runners serve it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import functools
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
-from sanic_mock.errors import too_large
-from sanic_mock.serve.asgi_direct import (
-    Direct,
-    Message,
-    Receive,
-    Scope,
-    Send,
-    declared_length,
-    drain,
-)
+from sanic_mock.core.endpoints import EXACT, Endpoint
+from sanic_mock.core.service import Later, Ready, Service
+from sanic_mock.errors import OpenAIError, too_large
+from sanic_mock.serve.pacing import due_times, send_paced
 from sanic_mock.serve.sanic_app import create_app
 from sanic_mock.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    """The request's `content-length`, or None when absent or not a number."""
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def drain(receive: Receive) -> None:
+    """Read and drop the rest of a request body."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+def _authorization(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
+class Direct:
+    """The endpoints of `core.endpoints.EXACT` answered from ASGI messages, without Sanic (see
+    the module docstring). `ctx` is the Sanic app's `ctx`, where each worker's start-up puts
+    its `Service` (`serve.sanic_app.create_app`)."""
+
+    def __init__(self, ctx: Any, max_body_bytes: int, extra: list[tuple[bytes, bytes]]) -> None:
+        self.ctx = ctx
+        self.limit = max_body_bytes
+        self.extra = extra
+
+    def route(self, scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]] | None:
+        """The handler for this request, or None for Sanic to answer it."""
+        if not hasattr(self.ctx, "service"):  # before the worker's start-up has loaded the corpus
+            return None
+        endpoint = EXACT.get((scope["method"], scope["path"]))
+        if endpoint is None:
+            return None
+        return functools.partial(self._answer, endpoint)
+
+    async def _answer(self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.monotonic()
+        service: Service = self.ctx.service
+        body = b""
+        if endpoint.method == "POST":
+            try:
+                found = await self._body(scope, receive)
+            except OpenAIError as error:
+                await self._send(send, service.failed(error, f"POST {scope['path']}"))
+                return
+            if found is None:
+                return  # the client went away before sending its request
+            body = found
+        answer = service.answer(endpoint, _authorization(scope["headers"]), body, started)
+        if isinstance(answer, Ready):
+            await self._send(send, answer)
+        else:
+            await self._send_later(send, answer)
+
+    async def _send_later(self, send: Send, later: Later) -> None:
+        """A delayed JSON body (one message with its length) or a paced stream (the response
+        start with the first frame, then a body message per frame), each once it is due."""
+        reply = later.reply
+        due = due_times(reply.due(), asyncio.get_running_loop(), later.started)
+        if reply.frames is None:
+
+            async def send_body(body: bytes, last: bool) -> None:
+                await self._send(send, Ready(200, later.head(), body))
+
+            await send_paced(send_body, [reply.body], due)
+            return
+        start = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*later.head(), *self.extra],
+        }
+        started = False
+
+        async def send_frame(frame: bytes, last: bool) -> None:
+            nonlocal started
+            if not started:
+                started = True
+                await send(start)
+            await send({"type": "http.response.body", "body": frame, "more_body": not last})
+
+        await send_paced(send_frame, reply.frames, due)
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole request body, within the limit (`PayloadTooLarge` past it, after reading
+        the rest on HTTP/2 and HTTP/3; see `asgi.MockASGI`); None if the client disconnected."""
+        declared = declared_length(scope["headers"])
+        multiplexed = scope.get("http_version") in ("2", "3")
+        if declared is not None and declared > self.limit:
+            if multiplexed:
+                await drain(receive)
+            raise too_large()
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            part = message.get("body", b"")
+            size += len(part)
+            more = message.get("more_body", False)
+            if size > self.limit:
+                if multiplexed and more:
+                    await drain(receive)
+                raise too_large()
+            if not more:
+                return part if not parts else b"".join([*parts, part])
+            parts.append(part)
+
+    async def _send(self, send: Send, answer: Ready) -> None:
+        status, head, body = answer
+        headers = [*head, (b"content-length", b"%d" % len(body)), *self.extra]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -122,7 +255,5 @@ def asgi_app(settings: Settings, alt_svc: str | None = None) -> MockASGI:
     app.config.MOTD = False  # under ASGI Sanic logs its banner at start-up unless told not to
     wrapped = MockASGI(app, settings.max_body_bytes, alt_svc)
     if settings.upstream is None:
-        wrapped.direct = Direct(
-            app.ctx, settings.authorization, settings.max_body_bytes, wrapped.extra
-        )
+        wrapped.direct = Direct(app.ctx, settings.max_body_bytes, wrapped.extra)
     return wrapped

@@ -5,17 +5,17 @@ dispatches its signals and formats the answer through its response object and `s
 instructions of a JSON chat completion (README, Performance).
 `DirectProtocol` is Sanic's `HttpProtocol` with a short cut in `data_received`: while Sanic's
 connection task is idle (between requests), a complete, plain HTTP/1.1 request for one of
-`direct.GETS` / `direct.POSTS` is parsed (`parse`), answered (`direct.get` / `direct.post`) and
-written to the transport there and then. Anything else is handed to Sanic, from that request
-on, exactly as it arrived: other paths and methods, `HEAD`, HTTP/1.0, `Connection: close`,
-`Expect`, `Transfer-Encoding`, a body over `HOLD` bytes or over the limit, a head Sanic would
-reject. Sanic answers those as it always does, errors included.
+`core.endpoints.EXACT` is parsed (`parse`), answered (`Service.answer`) and written to the
+transport there and then. Anything else is handed to Sanic, from that request on, exactly as it
+arrived: other paths and methods, `HEAD`, HTTP/1.0, `Connection: close`, `Expect`,
+`Transfer-Encoding`, a body over `HOLD` bytes or over the limit, a head Sanic would reject.
+Sanic answers those as it always does, errors included.
 
-Answers that wait are written without a task: a delayed JSON body by one timer, a paced stream
-by the `streaming.Pacer` (status line and headers with the first frame, the closing chunk with
-the last). Requests pipelined behind a waiting answer are held until it is written, and none is
-answered while the transport's buffer is full, so answers leave in order and a client that does
-not read cannot make the server buffer without bound.
+Answers that wait are written without a task, by the `serve.pacing.Pacer`: a delayed JSON body
+as one write when due, a paced stream frame by frame (status line and headers with the first
+frame, the closing chunk with the last). Requests pipelined behind a waiting answer are held
+until it is written, and none is answered while the transport's buffer is full, so answers
+leave in order and a client that does not read cannot make the server buffer without bound.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ import logging
 import time
 from typing import Any, NamedTuple
 
-from sanic.helpers import STATUS_CODES
 from sanic.http import Http, Stage
 from sanic.server.protocols.http_protocol import HttpProtocol
 
-from sanic_mock.core import service as direct
-from sanic_mock.core.generated import EVENT_STREAM, JSON, MockAPI
+from sanic_mock.core.endpoints import EXACT, Endpoint
+from sanic_mock.core.service import Ready, Service
+from sanic_mock.serve.h1 import CHUNKED, LAST_CHUNK, chunked, head_bytes, response_bytes
 from sanic_mock.serve.pacing import due_times, pacer
-from sanic_mock.serve.sanic_app import answer_head
 
 log = logging.getLogger("sanic_mock")
 
@@ -40,20 +39,15 @@ log = logging.getLogger("sanic_mock")
 # which reads bodies in parts; smaller ones are held here until complete.
 HOLD = 64 * 1024
 
-_ROUTES: dict[tuple[bytes, bytes], str] = {
-    **{(b"GET", path.encode()): path for path in direct.GETS},
-    **{(b"POST", path.encode()): path for path in direct.POSTS},
+_ROUTES: dict[tuple[bytes, bytes], Endpoint] = {
+    (method.encode(), path.encode()): endpoint for (method, path), endpoint in EXACT.items()
 }
 # Request headers that make a request Sanic's (see the module docstring).
 _SANICS = (b"transfer-encoding", b"expect", b"upgrade")
-_STATUS = {code: b"HTTP/1.1 %d %b\r\n" % (code, phrase) for code, phrase in STATUS_CODES.items()}
-_CHUNKED = b"transfer-encoding: chunked\r\nconnection: keep-alive\r\n\r\n"
-_LAST_CHUNK = b"0\r\n\r\n"
 
 
 class Request(NamedTuple):
-    method: str
-    path: str
+    endpoint: Endpoint
     authorization: str | None
     body: bytes
     size: int  # of the whole request in the buffer, head and body
@@ -76,8 +70,8 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
     parts = lines[0].split(b" ")
     if len(parts) != 3 or parts[2] != b"HTTP/1.1":
         return None
-    path = _ROUTES.get((parts[0], parts[1]))
-    if path is None:
+    endpoint = _ROUTES.get((parts[0], parts[1]))
+    if endpoint is None:
         return None
     length: int | None = None
     authorization: str | None = None
@@ -101,30 +95,13 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
             return None
     start = end + 4
     if parts[0] == b"GET":
-        return None if length else Request("GET", path, authorization, b"", start)
+        return None if length else Request(endpoint, authorization, b"", start)
     if length is None or length > max_body:
         return None
     size = start + length
     if len(buf) < size:
         return Wait.MORE if size <= HOLD else None
-    return Request("POST", path, authorization, bytes(buf[start:size]), size)
-
-
-def head_bytes(status: int, head: direct.Head, framing: bytes) -> bytes:
-    """A response's status line and headers; `framing` adds the length or chunked encoding,
-    `connection` and the blank line."""
-    lines = [_STATUS[status]]
-    for header in head:
-        lines.append(b"%b: %b\r\n" % header)
-    lines.append(framing)
-    return b"".join(lines)
-
-
-def response_bytes(answer: direct.Ready) -> bytes:
-    """A whole response, as Sanic writes it for the same answer."""
-    status, head, body = answer
-    framing = b"content-length: %d\r\nconnection: keep-alive\r\n\r\n" % len(body)
-    return head_bytes(status, head, framing) + body
+    return Request(endpoint, authorization, bytes(buf[start:size]), size)
 
 
 _UNSET = object()
@@ -134,7 +111,7 @@ class DirectProtocol(HttpProtocol):
     """See the module docstring. Sanic's connection task still owns the connection: it keeps
     the timeouts, closes the connection, and answers whatever is handed to it."""
 
-    __slots__ = ("_held", "_busy", "_writable", "_stopped_reading", "_api", "_authorization")
+    __slots__ = ("_held", "_busy", "_writable", "_stopped_reading", "_service")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -142,8 +119,7 @@ class DirectProtocol(HttpProtocol):
         self._busy = False  # an answer that waits is being written
         self._writable = True  # Sanic's `_can_write` event, as a plain flag for the hot path
         self._stopped_reading = False  # by this class: too much held
-        self._api: MockAPI = self.app.ctx.api
-        self._authorization: str | None = self.app.ctx.settings.authorization
+        self._service: Service = self.app.ctx.service
 
     def _sanic_idle(self) -> bool:
         """Whether Sanic's connection task is between requests with nothing to read."""
@@ -204,36 +180,21 @@ class DirectProtocol(HttpProtocol):
         started = self._time
         transport = self.transport
         assert transport is not None
-        path, authorization = request.path, request.authorization
-        answer: direct.Ready | direct.Later
-        if request.method == "GET":
-            answer = direct.get(self._api, self._authorization, path, authorization, started)
-        else:
-            answer = direct.post(
-                self._api, self._authorization, path, authorization, request.body, started
-            )
-        if isinstance(answer, direct.Ready):
+        answer = self._service.answer(
+            request.endpoint, request.authorization, request.body, started
+        )
+        if isinstance(answer, Ready):
             transport.write(response_bytes(answer))
             return True
         self._busy = True
-        reply, request_id = answer
-        loop = self.loop
+        reply = answer.reply
         if reply.frames is None:
-            at = loop.time() + reply.first_delay - (time.monotonic() - started)
-            loop.call_at(at, self._write_late, reply.body, request_id, started)
+            chunks = [response_bytes(Ready(200, answer.head(), reply.body))]
         else:
-            head = head_bytes(200, answer_head(EVENT_STREAM, request_id, started), _CHUNKED)
-            due = due_times(reply, loop, started)
-            written = pacer().write(transport, reply.frames, due, head, _LAST_CHUNK)
-            written.add_done_callback(self._written)
+            chunks = chunked(reply.frames, head_bytes(200, answer.head(), CHUNKED), LAST_CHUNK)
+        due = due_times(reply.due(), self.loop, started)
+        pacer().write(transport, chunks, due).add_done_callback(self._written)
         return False
-
-    def _write_late(self, body: bytes, request_id: str, started: float) -> None:
-        transport = self.transport
-        if transport is not None and not transport.is_closing():
-            head = answer_head(JSON, request_id, started)
-            transport.write(response_bytes(direct.Ready(200, head, body)))
-        self._written(None)
 
     def _written(self, _: object) -> None:
         """A waiting answer is out: answer what was held meanwhile."""

@@ -1,19 +1,16 @@
-"""Paced SSE delivery: every frame leaves at its due time on the monotonic clock.
+"""Sending replies that wait: every frame leaves at its due time on the monotonic clock.
 
-Frame `k` of a reply is due at `start + first_delay + k * event_delay` (or at the recorded
-`offsets[k]` of a replayed stream); deadlines are absolute, so time spent writing never
-accumulates into drift, and headers go out with the first frame, so a client's first-token
-timer sees the configured delay.
+Frame `k` of a reply is due `reply.due()[k]` seconds after the request arrived (see
+`core/reply.py`); deadlines are absolute, so time spent writing never accumulates into drift.
 
-On Sanic's own HTTP/1.1 server frames are written by one `Pacer` per event loop: a single timer
-wakes when the earliest frame is due and writes every frame due by then (for all streams)
-straight to the transports, with the chunked framing Sanic would add. That avoids a task
-wake-up, a `sleep` and Sanic's per-`send` signal dispatch for every event, which is what limits
-one-`send()`-per-event servers. Streams answered by `h1_direct` go through it whole (status line
-and headers with the first frame, the closing chunk with the last); streams answered by Sanic's
-routes (`-v`, requests `h1_direct` hands over) send their first and last frames through Sanic's
-response object, so its keep-alive bookkeeping stays right (`paced`). Other transports (ASGI
-under hypercorn and granian: `paced_asgi`) get the portable loop: sleep until due, send.
+Where a transport can be written to directly (Sanic's own HTTP/1.1 server), frames go through
+one `Pacer` per event loop: a single timer wakes when the earliest frame is due and writes every
+frame due by then, for all streams, straight to the transports. That avoids a task wake-up, a
+`sleep` and a framework `send` per event, which is what limits one-`send()`-per-event servers.
+The fast path hands it whole answers (a delayed JSON body, or a stream with its status line and
+headers in the first write and the closing chunk in the last); Sanic's routes the middle frames
+of a stream. Where there is no raw writer (ASGI under hypercorn and granian), `send_paced` is the
+one loop that sleeps until each frame is due and sends it.
 """
 
 from __future__ import annotations
@@ -24,12 +21,6 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-from sanic import Request
-from sanic.http import Http
-from sanic.response import HTTPResponse
-
-from sanic_mock.core.generated import Reply
 
 # The pacer's clock is a wheel of slots RATE per second, matching uvloop, whose clock and timers
 # count whole milliseconds. A frame due at `t` is written in the first slot at or after
@@ -44,15 +35,11 @@ def slot_of(at: float) -> int:
     return math.ceil((at - SLACK) * RATE)
 
 
-def due_times(reply: Reply, loop: asyncio.AbstractEventLoop, started: float) -> list[float]:
-    """When each frame is due on `loop`'s clock, for a request that arrived at `started` on the
-    `time.monotonic` clock."""
-    assert reply.frames is not None
+def due_times(offsets: list[float], loop: asyncio.AbstractEventLoop, started: float) -> list[float]:
+    """`offsets` (seconds after a request that arrived at `started` on the `time.monotonic`
+    clock) on `loop`'s clock."""
     start = loop.time() - (time.monotonic() - started)
-    if reply.offsets is not None:
-        return [start + t for t in reply.offsets]
-    first, gap = start + reply.first_delay, reply.event_delay
-    return [first + k * gap for k in range(len(reply.frames))]
+    return [start + t for t in offsets]
 
 
 class _Stream:
@@ -86,25 +73,15 @@ class Pacer:
         self._timer: asyncio.Handle | None = None
         self._armed = math.inf  # the slot the timer wakes for; -inf: a tick is already queued
 
-    def write(
-        self,
-        transport: Any,
-        frames: list[bytes],
-        due: list[float],
-        head: bytes = b"",
-        end: bytes = b"",
-    ) -> asyncio.Future[None]:
-        """Write `frames` (as HTTP/1.1 chunks) at `due`, `head` before the first and `end` after
-        the last; the future resolves when all are written or the connection closed."""
+    def write(self, transport: Any, chunks: list[bytes], due: list[float]) -> asyncio.Future[None]:
+        """Write each of `chunks` at its `due` time (on the loop's clock); the future resolves
+        when all are written or the connection closed."""
         done: asyncio.Future[None] = self._loop.create_future()
-        if not frames:
-            if head or end:
-                transport.write(head + end)
+        if not chunks:
             done.set_result(None)
             return done
-        chunks = [b"%x\r\n%b\r\n" % (len(frame), frame) for frame in reversed(frames)]
-        chunks[0] += end
-        chunks[-1] = head + chunks[-1]
+        assert len(chunks) == len(due)
+        chunks = chunks[::-1]  # popped from the end
         slots = [slot_of(at) for at in reversed(due)]
         first = slots[-1]
         self._queue(first, [_Stream(transport, chunks, slots, done)])
@@ -175,60 +152,20 @@ def pacer() -> Pacer:
     return found
 
 
-async def _sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
+async def sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
     wait = at - loop.time()
     if wait > 0:
         await asyncio.sleep(wait)
 
 
-async def paced(request: Request, reply: Reply, head: HTTPResponse, started: float) -> None:
-    """Send `reply.frames`, each at its due time counted from `started` (the request's arrival
-    on the `time.monotonic` clock; see the module docstring), after the status line and headers
-    of `head` (a response without a body)."""
-    assert reply.frames is not None
-    loop = asyncio.get_running_loop()
-    frames = reply.frames
-    due = due_times(reply, loop, started)
-    try:
-        await _sleep_until(loop, due[0])
-        response = await request.respond(head)
-        await response.send(frames[0])
-        if len(frames) == 1:
-            await response.eof()
-            return
-        middle = slice(1, len(frames) - 1)
-        # Sanic's own HTTP/1.1 (not ASGI, whose mock transport cannot be written to directly).
-        transport = request.transport if isinstance(request.stream, Http) else None
-        if transport is not None:
-            await pacer().write(transport, frames[middle], due[middle])
-        else:
-            for frame, at in zip(frames[middle], due[middle], strict=True):
-                await _sleep_until(loop, at)
-                await response.send(frame)
-        await _sleep_until(loop, due[-1])
-        if transport is not None and transport.is_closing():
-            return
-        await response.send(frames[-1], end_stream=True)
-    except ConnectionError:
-        # The client went away mid-stream: stop writing, nothing else to clean up.
-        return
-
-
-async def paced_asgi(
-    send: Callable[[dict[str, Any]], Awaitable[None]],
-    reply: Reply,
-    headers: list[tuple[bytes, bytes]],
-    started: float,
+async def send_paced(
+    send: Callable[[bytes, bool], Awaitable[None]],
+    frames: list[bytes],
+    due: list[float],
 ) -> None:
-    """`paced` for an ASGI server (`asgi_direct`): the response start with the first frame,
-    then each frame as its own body message at its due time."""
-    assert reply.frames is not None
+    """`send(frame, last)` for each frame once it is due (on the running loop's clock)."""
     loop = asyncio.get_running_loop()
-    frames = reply.frames
-    due = due_times(reply, loop, started)
-    await _sleep_until(loop, due[0])
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
     last = len(frames) - 1
     for k, (frame, at) in enumerate(zip(frames, due, strict=True)):
-        await _sleep_until(loop, at)
-        await send({"type": "http.response.body", "body": frame, "more_body": k < last})
+        await sleep_until(loop, at)
+        await send(frame, k == last)

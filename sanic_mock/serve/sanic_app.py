@@ -1,13 +1,17 @@
-"""The Sanic application: routes, the OpenAI error boundary, and sending `Reply`s.
+"""The Sanic application: a route per endpoint of `core/endpoints.py`, the error handler for
+what Sanic itself refuses (unknown paths, methods, sizes), and sending `Ready`/`Later` answers
+through Sanic's response objects.
 
-`create_app(settings)` is the module-level factory Sanic's worker processes call (it must be
-picklable under the `spawn` start method); each worker builds or loads its corpus here.
+Every route hands the request's parts to the worker's `Service` (`core/service.py`), which
+decides the answer. `create_app(settings)` is the module-level factory Sanic's worker processes
+call (it must be picklable under the `spawn` start method); each worker builds or loads its
+corpus in its start-up. Sanic serves the requests the HTTP/1.1 fast path (`serve/h1_fast.py`)
+and the ASGI path (`serve/asgi.py`) hand over, and all of them with `-v`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Coroutine, Iterator
 from typing import Any
@@ -16,12 +20,13 @@ from sanic import Request, Sanic
 from sanic.compat import Header
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
+from sanic.http import Http
 from sanic.response import HTTPResponse
 
-from sanic_mock.core.generated import EVENT_STREAM, JSON, Reply
-from sanic_mock.core.replayed import api_for
+from sanic_mock.core.answerers import service_for
+from sanic_mock.core.endpoints import ENDPOINTS, Endpoint
+from sanic_mock.core.service import SORRY, Later, Ready, Service, failure
 from sanic_mock.errors import (
-    AuthenticationError,
     InvalidRequest,
     MethodNotAllowed,
     NotFound,
@@ -29,20 +34,13 @@ from sanic_mock.errors import (
     ServerError,
     too_large,
 )
-from sanic_mock.serve.pacing import paced
+from sanic_mock.serve.h1 import chunked
+from sanic_mock.serve.pacing import due_times, pacer, send_paced, sleep_until
 from sanic_mock.settings import Settings
 from sanic_mock.wire.ids import IdSource
 
-log = logging.getLogger("sanic_mock")
-
-_NO_KEY = (
-    "You didn't provide an API key. You need to provide your API key in an Authorization header "
-    "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
-    "username) if you're accessing the API from your browser and are prompted for a username. "
-    "You can obtain an API key from https://platform.openai.com/account/api-keys."
-)
-
-SORRY = "The server had an error while processing your request. Sorry about that!"
+# Request ids of errors answered before a worker's `Service` exists.
+_ERROR_IDS = IdSource()
 
 
 class OpenAIErrorHandler(ErrorHandler):
@@ -50,8 +48,11 @@ class OpenAIErrorHandler(ErrorHandler):
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
         error = to_openai_error(request, exception)
-        body, status, request_id = error_answer(error, f"{request.method} {request.path}")
-        return Answer(body, JSON, request_id, time.monotonic(), status=status)
+        where = f"{request.method} {request.path}"
+        service: Service | None = getattr(request.app.ctx, "service", None)
+        if service is not None:
+            return Answer(service.failed(error, where))
+        return Answer(failure(error, where, _ERROR_IDS))
 
 
 def to_openai_error(request: Request, exc: Exception) -> OpenAIError:
@@ -70,38 +71,28 @@ def to_openai_error(request: Request, exc: Exception) -> OpenAIError:
     return ServerError(SORRY)
 
 
-_ERROR_IDS = IdSource()
-
-
 class Answer(HTTPResponse):
-    """A response carrying the headers the real API sends with every answer (the SDKs read
-    `x-request-id`), encoded to bytes once here.
+    """A `Ready` answer as a Sanic response, its headers encoded to bytes once.
 
     Sanic's `processed_headers` re-sanitises and re-encodes every header of every response, which
     cost ~17 µs per request for these four; ours are built from our own ids and numbers, never
     from client input, so only the few Sanic adds itself (content-length, connection) go its way.
     `__init__` sets `HTTPResponse`'s attributes itself, without the two header dicts its
-    constructors build (`tests/test_answer.py` checks that every attribute is set).
+    constructors build (`tests/serve/test_sanic_app.py` checks that every attribute is set).
     """
 
     __slots__ = ("_head",)
 
-    def __init__(
-        self,
-        body: bytes | None,
-        content_type: str,
-        request_id: str,
-        started: float,
-        status: int = 200,
-    ) -> None:
+    def __init__(self, ready: Ready) -> None:
+        status, head, body = ready
         self.asgi = False
-        self.body = body or b""
-        self.content_type = content_type
+        self.body = body
+        self.content_type = head[0][1].decode()  # every head starts with it
         self.stream = None
         self.status = status
         self.headers = Header()
         self._cookies = None
-        self._head = answer_head(content_type, request_id, started)
+        self._head = head
 
     @property
     def processed_headers(self) -> Iterator[tuple[bytes, bytes]]:
@@ -110,66 +101,58 @@ class Answer(HTTPResponse):
             yield name.encode(), str(value).encode()
 
 
-def answer_head(
-    content_type: str, request_id: str, started: float
-) -> tuple[tuple[bytes, bytes], ...]:
-    """The headers the real API sends with every answer, as bytes."""
-    return (
-        (b"content-type", content_type.encode()),
-        (b"x-request-id", request_id.encode()),
-        (b"openai-version", b"2020-10-01"),
-        (b"openai-processing-ms", b"%d" % ((time.monotonic() - started) * 1000)),
-    )
-
-
-def error_answer(error: OpenAIError, where: str) -> tuple[bytes, int, str]:
-    """An error's body, status and request id; a `ServerError` is logged with the traceback
-    being handled and `where` (method and path)."""
-    if isinstance(error, ServerError):
-        log.exception("unexpected error on %s", where)
-    return error.render(), error.status, _ERROR_IDS.request()
-
-
-def authorize(expected: str | None, given: str | None) -> None:
-    """Raise the real API's 401 unless `given` (the Authorization header) is `expected`."""
-    if expected is None or given == expected:
-        return
-    if given is None:
-        raise AuthenticationError(_NO_KEY)
-    key = given.removeprefix("Bearer ").strip()
-    shown = key[:3] + "*" * max(len(key) - 7, 0) + key[-4:] if len(key) > 8 else "***"
-    raise AuthenticationError(
-        f"Incorrect API key provided: {shown}. You can find your API key at "
-        "https://platform.openai.com/account/api-keys.",
-        code="invalid_api_key",
-    )
-
-
 # What route handlers return: a response, or a coroutine Sanic awaits (see `respond`).
 Handled = HTTPResponse | Coroutine[Any, Any, HTTPResponse | None]
 
 
-def respond(request: Request, reply: Reply, request_id: str, started: float) -> Handled:
-    """A `Reply` as a response when it is due now (a JSON body, or an unpaced stream in one
-    write), else as a coroutine that waits and sends it (`send_later`).
+def respond(request: Request, answer: Ready | Later) -> Handled:
+    """`answer` as a response when it is ready, else as a coroutine that waits and sends it.
 
     Route handlers are plain functions returning this: Sanic awaits what a handler returns when
     it is awaitable, so the common case runs no coroutine of ours at all.
     """
-    now = reply.at_once()
-    if now is not None:
-        return Answer(now[0], now[1], request_id, started)
-    return send_later(request, reply, request_id, started)
+    if isinstance(answer, Ready):
+        return Answer(answer)
+    return send_later(request, answer)
 
 
-async def send_later(
-    request: Request, reply: Reply, request_id: str, started: float
-) -> HTTPResponse | None:
-    """A JSON body after its delay, or a paced stream frame by frame (`streaming.paced`)."""
+async def send_later(request: Request, later: Later) -> HTTPResponse | None:
+    """A JSON body once it is due, or a paced stream: the status line, headers and first frame
+    through Sanic's response (so its keep-alive bookkeeping stays right), the middle frames
+    through the `Pacer` straight to the transport, the last frame through Sanic again."""
+    reply = later.reply
+    loop = asyncio.get_running_loop()
+    due = due_times(reply.due(), loop, later.started)
     if reply.frames is None:
-        await asyncio.sleep(reply.first_delay - (time.monotonic() - started))
-        return Answer(reply.body, JSON, request_id, started)
-    await paced(request, reply, Answer(None, EVENT_STREAM, request_id, started), started)
+        await sleep_until(loop, due[0])
+        return Answer(Ready(200, later.head(), reply.body))
+    frames = reply.frames
+    head = Answer(Ready(200, later.head(), b""))
+    try:
+        await sleep_until(loop, due[0])
+        response = await request.respond(head)
+        await response.send(frames[0])
+        if len(frames) == 1:
+            await response.eof()
+            return None
+        middle = slice(1, len(frames) - 1)
+        # Sanic's own HTTP/1.1 (not ASGI, whose mock transport cannot be written to directly).
+        transport = request.transport if isinstance(request.stream, Http) else None
+        if transport is not None:
+            await pacer().write(transport, chunked(frames[middle]), due[middle])
+        else:
+
+            async def send(frame: bytes, last: bool) -> None:
+                await response.send(frame)
+
+            await send_paced(send, frames[middle], due[middle])
+        await sleep_until(loop, due[-1])
+        if transport is not None and transport.is_closing():
+            return None
+        await response.send(frames[-1], end_stream=True)
+    except ConnectionError:
+        # The client went away mid-stream: stop writing, nothing else to clean up.
+        pass
     return None
 
 
@@ -181,72 +164,49 @@ def arrival(request: Request) -> float:
     return stamp if isinstance(stamp, float) else time.monotonic()
 
 
-def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
-    if settings.upstream is not None:  # `record`, `serve --on-miss proxy`: the recording proxy
-        from sanic_mock.record.proxy import create_record_app
-
-        return create_record_app(settings, name)
+def sanic_app(
+    settings: Settings, name: str, configure_logging: bool | None = None
+) -> Sanic[Any, Any]:
+    """A Sanic app with our error handler and limits, and no routes yet. Sanic's logging is
+    configured with `-v` only unless `configure_logging` says otherwise (the recorder's)."""
     app: Sanic[Any, Any] = Sanic(
         name,
         env_prefix=None,
         error_handler=OpenAIErrorHandler(),
-        configure_logging=settings.verbose,  # quiet unless -v: one start-up line is printed
+        # quiet unless -v: one start-up line is printed
+        configure_logging=settings.verbose if configure_logging is None else configure_logging,
     )
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.config.KEEP_ALIVE_TIMEOUT = 120
     app.config.NOISY_EXCEPTIONS = False
+    return app
+
+
+def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
+    """The mock's app: a route per endpoint, each answered by the worker's `Service`."""
+    app = sanic_app(settings, name)
     state = app.ctx
-    state.settings = settings
 
     @app.before_server_start
     async def load(app: Sanic[Any, Any]) -> None:
         # Each worker loads its corpus here; the main process of a multi-worker server does not.
-        state.api = api_for(settings)
+        state.service = service_for(settings)
 
-    expected_auth = settings.authorization  # made once, not per request
-
-    def check(request: Request) -> None:
-        # The body limit is enforced below the app: Sanic's REQUEST_MAX_SIZE natively,
-        # `asgi.MockASGI` under hypercorn and granian.
-        authorize(expected_auth, request.headers.get("authorization"))
-
-    def json_reply(body: bytes) -> HTTPResponse:
-        return Answer(body, JSON, state.api.ids.request(), time.monotonic())
-
-    @app.get("/health")
-    async def health(request: Request) -> HTTPResponse:
-        return HTTPResponse(b'{"status":"ok"}', content_type=JSON)
-
-    @app.get("/v1/models")
-    async def list_models(request: Request) -> HTTPResponse:
-        check(request)
-        return json_reply(state.api.models_body)
-
-    @app.get("/v1/models/<model_id:path>")
-    async def get_model(request: Request, model_id: str) -> HTTPResponse:
-        check(request)
-        return json_reply(state.api.model(model_id))
-
-    @app.post("/v1/chat/completions")
-    def chat_completions(request: Request) -> Handled:
-        started = arrival(request)
-        check(request)
-        return respond(request, state.api.chat(request.body), state.api.ids.request(), started)
-
-    @app.post("/v1/completions")
-    def legacy_completions(request: Request) -> Handled:
-        started = arrival(request)
-        check(request)
-        return respond(
-            request, state.api.completions(request.body), state.api.ids.request(), started
+    for endpoint in ENDPOINTS:
+        pattern = endpoint.path + ("<param:path>" if endpoint.param else "")
+        app.add_route(
+            _route(state, endpoint), pattern, methods=[endpoint.method], name=endpoint.name
         )
-
-    @app.post("/v1/embeddings")
-    def create_embeddings(request: Request) -> Handled:
-        started = arrival(request)
-        check(request)
-        return respond(
-            request, state.api.embeddings(request.body), state.api.ids.request(), started
-        )
-
     return app
+
+
+def _route(state: Any, endpoint: Endpoint) -> Any:
+    def route(request: Request, param: str = "") -> Handled:
+        service: Service = state.service
+        authorization = request.headers.get("authorization")
+        started = arrival(request)
+        return respond(
+            request, service.answer(endpoint, authorization, request.body, started, param)
+        )
+
+    return route

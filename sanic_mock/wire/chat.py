@@ -19,12 +19,14 @@ from sanic_mock.wire.usage import chat_usage
 
 
 class Meta(NamedTuple):
-    """What identifies one response: id, creation time, echoed model (JSON), fingerprint."""
+    """What identifies one response: id, creation time, echoed model (JSON), fingerprint, and
+    the stream chunks' `obfuscation` field (`sse.obfuscation_field`)."""
 
     id: bytes
     created: int
     model_json: bytes
     fingerprint: bytes
+    obfuscation: bytes = b""
 
 
 def body(meta: Meta, req: ChatRequest, choices: list[Choice], pool: TextPool) -> bytes:
@@ -73,7 +75,7 @@ def stream(
     unless `paced`, everything is one frame."""
     gen = req.gen
     usage_null = b',"usage":null' if gen.include_usage else b""
-    obfuscation = sse.obfuscation_field(meta.created) if gen.include_obfuscation else b""
+    obfuscation = meta.obfuscation if gen.include_obfuscation else b""
     common = (
         b'data: {"id":"%s","object":"chat.completion.chunk","created":%d,"model":%s,'
         b'"service_tier":"default","system_fingerprint":"%s","choices":['

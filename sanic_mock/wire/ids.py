@@ -18,11 +18,15 @@ _REQ_BIT = 1 << 60  # ... and "0x1" + 15 hex digits
 
 
 class IdSource:
-    def __init__(self) -> None:
-        stem = "".join(secrets.choice(_ALPHABET) for _ in range(29 - 8))
+    """Response and request ids; `stem` (21 alphanumerics) and `request_stem` (16 hex digits)
+    fix them for tests, otherwise they are random per source."""
+
+    def __init__(self, stem: str | None = None, request_stem: str | None = None) -> None:
+        if stem is None:
+            stem = "".join(secrets.choice(_ALPHABET) for _ in range(29 - 8))
         self._chat = "chatcmpl-" + stem
         self._completion = "cmpl-" + stem
-        self._req = "req_" + secrets.token_hex(8)
+        self._req = "req_" + (secrets.token_hex(8) if request_stem is None else request_stem)
         self._count = itertools.count(1)
 
     def chat(self) -> str:

@@ -1,4 +1,4 @@
-"""`GET /v1/models` and `GET /v1/models/{id}` bodies.
+"""`GET /v1/models` and `GET /v1/models/{id}` bodies, and the `Catalog` of a worker's models.
 
 `created` is a fixed timestamp per model id (a hash), so listings are stable across restarts.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 import zlib
 
 import orjson
+
+from sanic_mock.errors import NotFound
 
 # 2023-01-01T00:00:00Z plus up to ~1 year, chosen by the id.
 _EPOCH = 1672531200
@@ -29,3 +31,22 @@ def model_body(model_id: str) -> bytes:
 
 def list_body(models: tuple[str, ...]) -> bytes:
     return orjson.dumps({"object": "list", "data": [model_object(m) for m in models]})
+
+
+class Catalog:
+    """The models a worker lists (`--model`), their bodies made once."""
+
+    def __init__(self, models: tuple[str, ...]) -> None:
+        self.models = models
+        self.list_body = list_body(models)
+        self._bodies = {m: model_body(m) for m in models}
+
+    def model(self, model_id: str) -> bytes:
+        """`GET /v1/models/{model_id}`; the real API's 404 for a model it does not list."""
+        found = self._bodies.get(model_id)
+        if found is None:
+            raise NotFound(
+                f"The model `{model_id}` does not exist or you do not have access to it.",
+                code="model_not_found",
+            )
+        return found

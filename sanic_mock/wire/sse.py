@@ -26,8 +26,9 @@ OBFUSCATION: tuple[bytes, ...] = tuple(
 )
 
 
-def obfuscation_field(k: int) -> bytes:
-    return b',"obfuscation":"' + OBFUSCATION[k % len(OBFUSCATION)] + b'"'
+def obfuscation_field(k: int, table: tuple[bytes, ...] = OBFUSCATION) -> bytes:
+    """The `obfuscation` member of a stream chunk: string `k` of `table`, round robin."""
+    return b',"obfuscation":"' + table[k % len(table)] + b'"'
 
 
 def content_events(

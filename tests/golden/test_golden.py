@@ -8,99 +8,70 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
 import pytest
 
+from sanic_mock.core.endpoints import EXACT, MODEL
+from sanic_mock.core.generated import MockAPI
+from sanic_mock.core.replayed import ReplayAPI
+from sanic_mock.core.reply import Clock
+from sanic_mock.core.service import Answerer, Ready, Service
+from sanic_mock.corpus.loading import load_corpus, load_pool
+from sanic_mock.serve.h1 import response_bytes
+from sanic_mock.settings import Settings
+from sanic_mock.wire.ids import IdSource
 from tests.golden.cases import CASES, DATA, MODES, WALL, Case, write_corpus
 
 OBFUSCATION = tuple(b"obf%d" % k for k in range(12))
 MONOTONIC = 1000.0
+CLOCK = Clock(wall=lambda: WALL, monotonic=lambda: MONOTONIC)
 
 
-class _Secrets:
-    """Ids from a fixed stem: `secrets` as `wire/ids.py` uses it."""
-
-    @staticmethod
-    def choice(seq: str) -> str:
-        return seq[0]
-
-    @staticmethod
-    def token_hex(n: int) -> str:
-        return "0" * (2 * n)
+def fixed_ids() -> IdSource:
+    return IdSource(stem="a" * 21, request_stem="0" * 16)
 
 
-def render(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    from sanic_mock.core import generated as api_module
-    from sanic_mock.core import replayed as replay
-    from sanic_mock.core import service as direct
-    from sanic_mock.core.generated import EVENT_STREAM, JSON
-    from sanic_mock.core.replayed import api_for
-    from sanic_mock.errors import OpenAIError
-    from sanic_mock.serve import sanic_app as app_module
-    from sanic_mock.serve.h1_fast import response_bytes
-    from sanic_mock.serve.sanic_app import answer_head, authorize
-    from sanic_mock.settings import Settings
-    from sanic_mock.wire import ids, sse
-
-    clock = SimpleNamespace(time=lambda: WALL, monotonic=lambda: MONOTONIC)
-    for module in (api_module, app_module, direct, replay):
-        monkeypatch.setattr(module, "time", clock)
-    monkeypatch.setattr(ids, "secrets", _Secrets)
-    monkeypatch.setattr(sse, "OBFUSCATION", OBFUSCATION)
-    monkeypatch.setattr(app_module, "_ERROR_IDS", ids.IdSource())
+def render(case: Case, tmp_path: Path) -> dict[str, Any]:
+    """`case` answered by a `Service` with the pinned clock, fixed ids and obfuscation."""
     options = dict(MODES[case.mode])
     if case.mode.startswith("replay"):
         options["corpus"] = write_corpus(tmp_path / "recorded.msgpack")
     settings = Settings(**options)
-    api = api_for(settings)
-    expected = settings.authorization
-    answer: direct.Ready | direct.Later
-    if case.method == "GET" and case.path in direct.GETS:
-        answer = direct.get(api, expected, case.path, case.authorization, MONOTONIC)
-    elif case.method == "GET":  # a model lookup: Sanic's route
-        try:
-            authorize(expected, case.authorization)
-            body = api.model(case.path.removeprefix("/v1/models/"))
-            answer = direct.Ready(200, answer_head(JSON, api.ids.request(), MONOTONIC), body)
-        except OpenAIError as error:
-            answer = direct.failed(error, f"GET {case.path}")
+    corpus = load_corpus(settings)
+    answerer: Answerer
+    if corpus.articles is None:
+        answerer = ReplayAPI(settings, corpus, CLOCK, fixed_ids())
     else:
-        answer = direct.post(api, expected, case.path, case.authorization, case.raw(), MONOTONIC)
-    if isinstance(answer, direct.Ready):
+        pool = load_pool(settings, corpus)
+        answerer = MockAPI(settings, pool, CLOCK, fixed_ids(), OBFUSCATION)
+    service = Service(answerer, settings.authorization, CLOCK, fixed_ids())
+    endpoint = EXACT.get((case.method, case.path))
+    param = ""
+    if endpoint is None:
+        endpoint, param = MODEL, case.path.removeprefix(MODEL.path)
+    answer = service.answer(endpoint, case.authorization, case.raw(), MONOTONIC, param)
+    if isinstance(answer, Ready):
         return {
             "status": answer.status,
             "headers": [[k.decode(), v.decode()] for k, v in answer.head],
             "body": answer.body.decode(),
             "h1": response_bytes(answer).decode(),
         }
-    reply, request_id = answer
-    kind = JSON if reply.frames is None else EVENT_STREAM
-    head = answer_head(kind, request_id, MONOTONIC)
-    if reply.frames is None:
-        due = [reply.first_delay]
-        frames = None
-    else:
-        frames = [f.decode() for f in reply.frames]
-        due = (
-            list(reply.offsets)
-            if reply.offsets is not None
-            else [reply.first_delay + k * reply.event_delay for k in range(len(frames))]
-        )
+    reply = answer.reply
     return {
         "status": 200,
-        "headers": [[k.decode(), v.decode()] for k, v in head],
+        "headers": [[k.decode(), v.decode()] for k, v in answer.head()],
         "body": reply.body.decode(),
-        "frames": frames,
-        "due": [round(t, 9) for t in due],
+        "frames": None if reply.frames is None else [f.decode() for f in reply.frames],
+        "due": [round(t, 9) for t in reply.due()],
     }
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_golden(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    got = orjson.dumps(render(case, tmp_path, monkeypatch), option=orjson.OPT_INDENT_2) + b"\n"
+def test_golden(case: Case, tmp_path: Path) -> None:
+    got = orjson.dumps(render(case, tmp_path), option=orjson.OPT_INDENT_2) + b"\n"
     path = DATA / f"{case.name}.json"
     if os.environ.get("GOLDEN_UPDATE") == "1":
         path.write_bytes(got)

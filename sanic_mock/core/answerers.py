@@ -1,0 +1,25 @@
+"""The worker's `Service`: its answerer chosen by the corpus it serves, built once per worker."""
+
+from __future__ import annotations
+
+from sanic_mock.core.generated import MockAPI
+from sanic_mock.core.replayed import ReplayAPI
+from sanic_mock.core.reply import SYSTEM, Clock
+from sanic_mock.core.service import Answerer, Service
+from sanic_mock.corpus.loading import load_corpus, load_pool
+from sanic_mock.settings import Settings
+from sanic_mock.wire.ids import IdSource
+
+
+def answerer_for(
+    settings: Settings, clock: Clock = SYSTEM, ids: IdSource | None = None
+) -> Answerer:
+    """Generated answers from articles, or replay of a recorded corpus."""
+    corpus = load_corpus(settings)
+    if corpus.articles is None:
+        return ReplayAPI(settings, corpus, clock, ids)
+    return MockAPI(settings, load_pool(settings, corpus), clock, ids)
+
+
+def service_for(settings: Settings) -> Service:
+    return Service(answerer_for(settings), settings.authorization)

@@ -1,0 +1,44 @@
+"""The one table of the OpenAI paths this server answers.
+
+Every transport routes from here: Sanic registers a route per `Endpoint`, the HTTP/1.1 fast path
+and the ASGI path look up `EXACT` by method and path, and the recorder asks `REPLAYABLE` which
+recorded endpoints a corpus can serve. What each endpoint answers is decided in
+`core/service.py` (`Service.answer`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Endpoint(NamedTuple):
+    name: str  # also the Sanic route name
+    method: str
+    path: str  # with `param`: the prefix before it
+    param: bool = False  # a path parameter follows `path` (`/v1/models/{model}`)
+    open: bool = False  # answered without an API key
+
+
+HEALTH = Endpoint("health", "GET", "/health", open=True)
+MODELS = Endpoint("list_models", "GET", "/v1/models")
+MODEL = Endpoint("get_model", "GET", "/v1/models/", param=True)
+CHAT = Endpoint("chat_completions", "POST", "/v1/chat/completions")
+COMPLETIONS = Endpoint("legacy_completions", "POST", "/v1/completions")
+EMBEDDINGS = Endpoint("create_embeddings", "POST", "/v1/embeddings")
+
+ENDPOINTS = (HEALTH, MODELS, MODEL, CHAT, COMPLETIONS, EMBEDDINGS)
+# The endpoints without a path parameter, by (method, path): what the fast paths answer.
+EXACT: dict[tuple[str, str], Endpoint] = {(e.method, e.path): e for e in ENDPOINTS if not e.param}
+# Recorded exchanges of these endpoints are served from a recorded corpus.
+REPLAYABLE: dict[str, Endpoint] = {e.path: e for e in (CHAT, COMPLETIONS, EMBEDDINGS)}
+
+HEALTH_BODY = b'{"status":"ok"}'
+
+
+def split_endpoint(path: str) -> tuple[str, str]:
+    """(recorded endpoint, path under an upstream base) for a client path, with or without the
+    `/v1` prefix: `/v1/chat/completions` and `/chat/completions` both give
+    (`/v1/chat/completions`, `/chat/completions`)."""
+    rest = path[3:] if path == "/v1" or path.startswith("/v1/") else path
+    rest = rest if rest.startswith("/") else "/" + rest
+    return "/v1" + rest, rest
