@@ -1,14 +1,22 @@
-"""The one frozen `Settings` object: every serve option, validated once, passed down.
+"""The frozen settings of every command: small parts, each validated once, composed and passed down.
 
-Built by `cli.py` from the command line and `MOCK_OPENAI_*` variables; nothing else reads the
-environment. Defaults are the original Rust server's (port 3000, 4096 pre-generated articles,
-completion length ~ Normal(256, 64), no delay).
+`ServerSettings` (where and how to listen), `GenerationSettings` (what answers are made from),
+`TimingSettings` (the pacing of generated streams), `ReplaySettings` (answering from a recorded
+corpus), `RecordSettings` (the recording proxy) and `TLSSettings` (TLS and the HTTP/2 and HTTP/3
+engines) are composed by `Settings`, which checks what spans parts. Mode options are `Enum`s,
+parsed from their option text once, by their `parse`, with the one-line message of a bad value.
+
+Built by `sanic_mock.cli` from the command line and `MOCK_OPENAI_*` variables; nothing else reads
+the environment. Defaults are the original Rust server's (port 3000, 4096 pre-generated articles,
+completion length ~ Normal(256, 64), no delay), so `Settings()` serves as `mock-openai serve`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
+from typing import TypeVar
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "gpt-4o-mini",
@@ -22,198 +30,313 @@ DEFAULT_MODELS: tuple[str, ...] = (
 )
 
 
-HTTP2_ENGINES: tuple[str, ...] = ("hypercorn", "granian")
-
-
 class SettingsError(ValueError):
     """An option value that cannot be served; the CLI prints it on one line and exits 2."""
 
 
+def _raise_first(checks: list[tuple[bool, str]]) -> None:
+    for ok, message in checks:
+        if not ok:
+            raise SettingsError(message)
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def _choice(kind: type[E], text: str, message: str) -> E:
+    try:
+        return kind(text)
+    except ValueError:
+        raise SettingsError(message) from None
+
+
+class ReplayMode(Enum):
+    """`--replay`: answer with the recorded exchange matching the request, or sample any."""
+
+    MATCH = "match"
+    SAMPLE = "sample"
+
+    @classmethod
+    def parse(cls, text: str) -> ReplayMode:
+        return _choice(cls, text, f"--replay must be match or sample, got {text!r}")
+
+
+class MissPolicy(Enum):
+    """`--on-miss`: a request no recorded exchange matches is sampled, refused or proxied."""
+
+    SAMPLE = "sample"
+    ERROR = "error"
+    PROXY = "proxy"
+
+    @classmethod
+    def parse(cls, text: str) -> MissPolicy:
+        return _choice(cls, text, f"--on-miss must be sample, error or proxy, got {text!r}")
+
+
+class ReplayTiming(Enum):
+    """`--replay-timing`: recorded answers at once, at the recorded times, or those times F."""
+
+    NONE = "none"
+    RECORDED = "recorded"
+    SCALED = "scaled"
+
+    @classmethod
+    def parse(cls, text: str) -> tuple[ReplayTiming, float]:
+        """`none | recorded | scaled:F` (F > 0) as the timing and its factor (1.0 unscaled)."""
+        if text in ("none", "recorded"):
+            return cls(text), 1.0
+        factor = text.removeprefix("scaled:")
+        if text.startswith("scaled:") and factor.replace(".", "", 1).isdigit():
+            if float(factor) > 0:
+                return cls.SCALED, float(factor)
+        raise SettingsError(_timing_error(text))
+
+
+def _timing_error(text: str) -> str:
+    return f"--replay-timing must be none, recorded or scaled:F (F > 0), got {text!r}"
+
+
+class Http2Engine(Enum):
+    """`--http2-engine`: the ASGI server behind HTTP/2 (and, with hypercorn, HTTP/3)."""
+
+    HYPERCORN = "hypercorn"
+    GRANIAN = "granian"
+
+    @classmethod
+    def parse(cls, text: str) -> Http2Engine:
+        names = ", ".join(engine.value for engine in cls)
+        return _choice(cls, text, f"--http2-engine must be one of {names}, got {text!r}")
+
+
 @dataclass(frozen=True, slots=True)
-class Settings:
+class ServerSettings:
+    """Where to listen, in how many workers, and what every request must bring."""
+
     host: str = "127.0.0.1"
     port: int = 3000
-    pregen_count: int = 4096
-    token_mean: float = 256.0
-    token_stddev: float = 64.0
-    response_delay_ms: float = 0.0
-    # None: the first event waits the same as every other event (response_delay_ms).
-    first_token_delay_ms: float | None = None
-    stream_tokens_min: int = 1
-    stream_tokens_max: int = 1
-    corpus: Path | None = None
-    seed: int = 0
-    # Where generated article corpora are kept between runs (None: generate every time).
-    cache_dir: Path | None = None
-    models: tuple[str, ...] = field(default=DEFAULT_MODELS)
-    api_key: str | None = None
     workers: int = 1
     max_body_bytes: int = 16 * 1024 * 1024
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    # None: HTTP/2 (and HTTP/3) with TLS, plain Sanic HTTP/1.1 without; see HTTP2.md.
-    http2: bool | None = None
-    http2_engine: str = "hypercorn"
-    http3: bool | None = None
+    api_key: str | None = None
     verbose: bool = False
-    # Recorded corpora (replay) and the recording proxy (`record`, `serve --on-miss proxy`).
-    replay: str = "match"  # match | sample
-    on_miss: str = "sample"  # sample | error | proxy
-    replay_timing: str = "none"  # none | recorded | scaled:F
-    match_ignore: tuple[str, ...] = ()  # request fields left out of the match key (extra)
-    upstream: str | None = None  # base URL of the upstream API (record; --on-miss proxy)
-    upstream_key: str | None = None  # sent as the upstream's bearer key instead of the client's
-    record_out: Path | None = None  # `record --out`; None: record into --corpus
-    record_append: bool = False
-    allow_secrets: bool = False
+    models: tuple[str, ...] = DEFAULT_MODELS  # listed by /v1/models
 
     def __post_init__(self) -> None:
-        checks: list[tuple[bool, str]] = [
-            (0 <= self.port <= 65535, f"--port must be between 0 and 65535, got {self.port}"),
-            (self.pregen_count >= 1, f"--pregen-count must be at least 1, got {self.pregen_count}"),
-            (self.token_mean >= 1, f"--token-mean must be at least 1, got {self.token_mean}"),
-            (self.token_stddev >= 0, f"--token-stddev must be >= 0, got {self.token_stddev}"),
-            (
-                self.response_delay_ms >= 0,
-                f"--response-delay-ms must be >= 0, got {self.response_delay_ms}",
-            ),
-            (
-                self.first_token_delay_ms is None or self.first_token_delay_ms >= 0,
-                f"--first-token-delay-ms must be >= 0, got {self.first_token_delay_ms}",
-            ),
-            (
-                self.stream_tokens_min >= 1,
-                f"--stream-tokens-min must be at least 1, got {self.stream_tokens_min}",
-            ),
-            (
-                self.stream_tokens_max >= self.stream_tokens_min,
-                f"--stream-tokens-max ({self.stream_tokens_max}) must be >= "
-                f"--stream-tokens-min ({self.stream_tokens_min})",
-            ),
-            (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
-            (len(self.models) >= 1, "--model needs at least one model id"),
-            (all(m.strip() for m in self.models), "--model ids must not be empty"),
-            (self.api_key is None or self.api_key != "", "--api-key must not be empty"),
-            (self.workers >= 1, f"--workers must be at least 1, got {self.workers}"),
-            (self.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024"),
-            (
-                (self.tls_cert is None) == (self.tls_key is None),
-                "--tls-cert and --tls-key must be given together (missing: "
-                + ("--tls-key" if self.tls_key is None else "--tls-cert")
-                + ")",
-            ),
-        ]
-        checks += self._protocol_checks()
-        checks += self._replay_checks()
-        for ok, message in checks:
-            if not ok:
-                raise SettingsError(message)
-        for path, name in ((self.tls_cert, "--tls-cert"), (self.tls_key, "--tls-key")):
-            if path is not None and not path.is_file():
-                raise SettingsError(f"{name} {path}: no such file")
-        if self.corpus is not None and not self.corpus.is_file():
-            raise SettingsError(f"--corpus {self.corpus}: no such file")
-
-    def _protocol_checks(self) -> list[tuple[bool, str]]:
-        tls = self.tls_cert is not None
-        return [
-            (
-                self.http2_engine in HTTP2_ENGINES,
-                f"--http2-engine must be one of {', '.join(HTTP2_ENGINES)}, "
-                f"got {self.http2_engine!r}",
-            ),
-            (not self.http3 or tls, "--http3 needs --tls-cert and --tls-key (QUIC is encrypted)"),
-            (
-                not self.http3 or self.serves_http2,
-                "--http3 is served next to HTTP/2; it cannot be combined with --no-http2",
-            ),
-            (
-                not self.http3 or self.http2_engine == "hypercorn",
-                "--http3 is served by hypercorn; drop it or use --http2-engine hypercorn",
-            ),
-        ]
+        _raise_first(
+            [
+                (0 <= self.port <= 65535, f"--port must be between 0 and 65535, got {self.port}"),
+                (len(self.models) >= 1, "--model needs at least one model id"),
+                (all(m.strip() for m in self.models), "--model ids must not be empty"),
+                (self.api_key is None or self.api_key != "", "--api-key must not be empty"),
+                (self.workers >= 1, f"--workers must be at least 1, got {self.workers}"),
+                (self.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024"),
+            ]
+        )
 
     @property
     def authorization(self) -> str | None:
         """The `Authorization` header every request must carry (`--api-key`), or None."""
         return None if self.api_key is None else f"Bearer {self.api_key}"
 
+
+@dataclass(frozen=True, slots=True)
+class GenerationSettings:
+    """What answers are made from: a corpus file, or articles generated at start-up, and the
+    draws of completion lengths and stream groups."""
+
+    pregen_count: int = 4096
+    token_mean: float = 256.0
+    token_stddev: float = 64.0
+    stream_tokens_min: int = 1
+    stream_tokens_max: int = 1
+    corpus: Path | None = None  # a corpus file (articles or recorded); None: generated
+    seed: int = 0
+    # Where generated article corpora are kept between runs (None: generate every time).
+    cache_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        n, low, high = self.pregen_count, self.stream_tokens_min, self.stream_tokens_max
+        _raise_first(
+            [
+                (n >= 1, f"--pregen-count must be at least 1, got {n}"),
+                (self.token_mean >= 1, f"--token-mean must be at least 1, got {self.token_mean}"),
+                (
+                    self.token_stddev >= 0,
+                    f"--token-stddev must be >= 0, got {self.token_stddev}",
+                ),
+                (low >= 1, f"--stream-tokens-min must be at least 1, got {low}"),
+                (
+                    high >= low,
+                    f"--stream-tokens-max ({high}) must be >= --stream-tokens-min ({low})",
+                ),
+                (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
+            ]
+        )
+        if self.corpus is not None and not self.corpus.is_file():
+            raise SettingsError(f"--corpus {self.corpus}: no such file")
+
+
+@dataclass(frozen=True, slots=True)
+class TimingSettings:
+    """The pacing of generated streams (replayed ones follow `ReplaySettings.timing`)."""
+
+    response_delay_ms: float = 0.0
+    # None: the first event waits the same as every other event (response_delay_ms).
+    first_token_delay_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        first = self.first_token_delay_ms
+        _raise_first(
+            [
+                (
+                    self.response_delay_ms >= 0,
+                    f"--response-delay-ms must be >= 0, got {self.response_delay_ms}",
+                ),
+                (first is None or first >= 0, f"--first-token-delay-ms must be >= 0, got {first}"),
+            ]
+        )
+
+    @property
+    def first_delay_s(self) -> float:
+        """Seconds before the first streamed event (the simulated time to first token)."""
+        first = self.first_token_delay_ms
+        return (self.response_delay_ms if first is None else first) / 1000.0
+
+    @property
+    def event_delay_s(self) -> float:
+        """Seconds between two streamed events."""
+        return self.response_delay_ms / 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySettings:
+    """How a recorded corpus answers: matching, a miss, the timing, the fields not matched."""
+
+    mode: ReplayMode = ReplayMode.MATCH
+    on_miss: MissPolicy = MissPolicy.SAMPLE
+    timing: ReplayTiming = ReplayTiming.NONE
+    factor: float = 1.0  # `scaled:F`: F (the other timings ignore it)
+    match_ignore: tuple[str, ...] = ()  # request fields left out of the match key (extra)
+
+    def __post_init__(self) -> None:
+        if self.timing is ReplayTiming.SCALED and not self.factor > 0:
+            raise SettingsError(_timing_error(f"scaled:{self.factor:g}"))
+
+    @property
+    def scale(self) -> float | None:
+        """Factor on recorded times (`--replay-timing`); None: send at once."""
+        if self.timing is ReplayTiming.NONE:
+            return None
+        return self.factor if self.timing is ReplayTiming.SCALED else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSettings:
+    """The recording proxy (`record`, `serve --on-miss proxy`): its upstream and its output."""
+
+    upstream: str | None = None  # base URL of the upstream API (record; --on-miss proxy)
+    upstream_key: str | None = None  # sent as the upstream's bearer key instead of the client's
+    out: Path | None = None  # `record --out`; None: record into --corpus
+    append: bool = False
+
+    def __post_init__(self) -> None:
+        up = self.upstream
+        if up is not None and not up.startswith(("http://", "https://")):
+            raise SettingsError(f"--upstream must be an http:// or https:// URL, got {up!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class TLSSettings:
+    """TLS files and the protocols served: HTTP/2 (hypercorn or granian) and HTTP/3."""
+
+    cert: Path | None = None
+    key: Path | None = None
+    # None: HTTP/2 (and HTTP/3) with TLS, plain Sanic HTTP/1.1 without; see HTTP2.md.
+    http2: bool | None = None
+    http2_engine: Http2Engine = Http2Engine.HYPERCORN
+    http3: bool | None = None
+
+    def __post_init__(self) -> None:
+        tls = self.cert is not None
+        hypercorn = self.http2_engine is Http2Engine.HYPERCORN
+        _raise_first(
+            [
+                (
+                    (self.cert is None) == (self.key is None),
+                    "--tls-cert and --tls-key must be given together (missing: "
+                    + ("--tls-key" if self.key is None else "--tls-cert")
+                    + ")",
+                ),
+                (
+                    not self.http3 or tls,
+                    "--http3 needs --tls-cert and --tls-key (QUIC is encrypted)",
+                ),
+                (
+                    not self.http3 or self.serves_http2,
+                    "--http3 is served next to HTTP/2; it cannot be combined with --no-http2",
+                ),
+                (
+                    not self.http3 or hypercorn,
+                    "--http3 is served by hypercorn; drop it or use --http2-engine hypercorn",
+                ),
+            ]
+        )
+        for path, name in ((self.cert, "--tls-cert"), (self.key, "--tls-key")):
+            if path is not None and not path.is_file():
+                raise SettingsError(f"{name} {path}: no such file")
+
     @property
     def serves_http2(self) -> bool:
         """HTTP/2 (and the ASGI engine) is on by default with TLS, off without (`--http2`)."""
-        return self.tls_cert is not None if self.http2 is None else self.http2
+        return self.cert is not None if self.http2 is None else self.http2
 
     @property
     def serves_http3(self) -> bool:
         """HTTP/3 is on by default wherever hypercorn serves TLS."""
         if self.http3 is not None:
             return self.http3
-        return self.tls_cert is not None and self.serves_http2 and self.http2_engine == "hypercorn"
+        hypercorn = self.http2_engine is Http2Engine.HYPERCORN
+        return self.cert is not None and self.serves_http2 and hypercorn
 
-    def _replay_checks(self) -> list[tuple[bool, str]]:
-        timing = self.replay_timing
-        scale = timing.removeprefix("scaled:")
-        scaled_ok = scale.replace(".", "", 1).isdigit() and float(scale) > 0
-        up = self.upstream
-        return [
-            (
-                self.replay in ("match", "sample"),
-                f"--replay must be match or sample, got {self.replay!r}",
-            ),
-            (
-                self.on_miss in ("sample", "error", "proxy"),
-                f"--on-miss must be sample, error or proxy, got {self.on_miss!r}",
-            ),
-            (
-                timing in ("none", "recorded") or (timing.startswith("scaled:") and scaled_ok),
-                f"--replay-timing must be none, recorded or scaled:F (F > 0), got {timing!r}",
-            ),
-            (
-                up is None or up.startswith(("http://", "https://")),
-                f"--upstream must be an http:// or https:// URL, got {up!r}",
-            ),
-            (
-                self.on_miss != "proxy" or up is not None,
-                "--on-miss proxy needs --upstream URL",
-            ),
-            (
-                up is None or self.record_out is not None or self.on_miss == "proxy",
-                "--upstream is used by `record` and by --on-miss proxy only",
-            ),
-            (
-                up is None or self.workers == 1,
-                "recording runs in one worker process (drop --workers)",
-            ),
-            (
-                up is None or not self.serves_http2,
-                "recording runs on Sanic's HTTP/1.1 server (drop --http2 and --tls-cert)",
-            ),
-            (
-                self.on_miss != "proxy" or self.corpus is not None,
-                "--on-miss proxy needs --corpus FILE (the recorded corpus it adds to)",
-            ),
-        ]
 
-    @property
-    def replay_scale(self) -> float | None:
-        """Factor on recorded times (`--replay-timing`); None: send at once."""
-        if self.replay_timing == "none":
-            return None
-        if self.replay_timing == "recorded":
-            return 1.0
-        return float(self.replay_timing.removeprefix("scaled:"))
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every part of one command's settings, checked together where the parts meet."""
 
-    @property
-    def first_delay_s(self) -> float:
-        """Seconds before the first streamed event (the simulated time to first token)."""
-        ms = (
-            self.response_delay_ms
-            if self.first_token_delay_ms is None
-            else self.first_token_delay_ms
+    server: ServerSettings = field(default_factory=ServerSettings)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    timing: TimingSettings = field(default_factory=TimingSettings)
+    replay: ReplaySettings = field(default_factory=ReplaySettings)
+    record: RecordSettings = field(default_factory=RecordSettings)
+    tls: TLSSettings = field(default_factory=TLSSettings)
+    # Write or load recorded exchanges even if they hold key-like strings (corpus loading,
+    # replay and recording all read it).
+    allow_secrets: bool = False
+
+    def __post_init__(self) -> None:
+        up = self.record.upstream
+        proxy = self.replay.on_miss is MissPolicy.PROXY
+        _raise_first(
+            [
+                (not proxy or up is not None, "--on-miss proxy needs --upstream URL"),
+                (
+                    up is None or self.record.out is not None or proxy,
+                    "--upstream is used by `record` and by --on-miss proxy only",
+                ),
+                (
+                    up is None or self.server.workers == 1,
+                    "recording runs in one worker process (drop --workers)",
+                ),
+                (
+                    up is None or not self.tls.serves_http2,
+                    "recording runs on Sanic's HTTP/1.1 server (drop --http2 and --tls-cert)",
+                ),
+                (
+                    not proxy or self.generation.corpus is not None,
+                    "--on-miss proxy needs --corpus FILE (the recorded corpus it adds to)",
+                ),
+            ]
         )
-        return ms / 1000.0
 
-    @property
-    def event_delay_s(self) -> float:
-        """Seconds between two streamed events."""
-        return self.response_delay_ms / 1000.0
+    def with_port(self, port: int) -> Settings:
+        """The same settings listening on `port` (the one a runner actually bound)."""
+        return replace(self, server=replace(self.server, port=port))

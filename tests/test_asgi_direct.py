@@ -18,6 +18,7 @@ from sanic_mock.corpus import io
 from sanic_mock.corpus.format import Corpus
 from sanic_mock.serve.asgi import Message, MockASGI, asgi_app
 from sanic_mock.settings import Settings
+from tests import factories
 from tests.test_record_corpus import chat_request, json_exchange
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "seed": 3}
@@ -116,7 +117,7 @@ def stable(raw: bytes) -> Any:
     return doc
 
 
-SETTINGS = Settings(pregen_count=16, max_body_bytes=LIMIT)
+SETTINGS = factories.settings(pregen_count=16, max_body_bytes=LIMIT)
 
 
 @pytest.fixture(autouse=True)
@@ -162,7 +163,7 @@ def test_same_unpaced_stream_as_sanic() -> None:
 
 
 def test_paced_stream_sends_one_message_per_frame() -> None:
-    settings = Settings(pregen_count=16, response_delay_ms=5)
+    settings = factories.settings(pregen_count=16, response_delay_ms=5)
     raw = orjson.dumps({**CHAT, "stream": True, "max_tokens": 4})
     direct, sanic = both(settings, lambda app: call(app, "POST", "/v1/chat/completions", [raw]))
     assert shape(direct[0])[:2] == shape(sanic[0])[:2]
@@ -173,7 +174,7 @@ def test_paced_stream_sends_one_message_per_frame() -> None:
 
 
 def test_api_key_checked_as_sanic_does() -> None:
-    settings = Settings(pregen_count=16, api_key="sk-right-key-1234")
+    settings = factories.settings(pregen_count=16, api_key="sk-right-key-1234")
     for auth in ([], [(b"authorization", b"Bearer sk-wrong-key-9999")]):
         direct, sanic = both(
             settings,
@@ -229,7 +230,7 @@ def test_a_recorded_corpus_answers_on_the_direct_path_too(tmp_path: Path) -> Non
     exchange = json_exchange("hello there", "General Kenobi.")
     io.write(path, Corpus(kind="recorded", generator={}, exchanges=(exchange,)))
     raw = orjson.dumps(chat_request("hello there"))
-    settings = Settings(corpus=path, on_miss="error")
+    settings = factories.settings(corpus=path, on_miss="error")
     direct, sanic = both(settings, lambda app: call(app, "POST", "/v1/chat/completions", [raw]))
     for sent, _ in (direct, sanic):
         status, _, body = shape(sent)

@@ -21,13 +21,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sanic import Sanic
 
-from sanic_mock.core import endpoints
+from sanic_mock import endpoints
 from sanic_mock.core.answerers import service_for
 from sanic_mock.core.service import Ready
 from sanic_mock.serve.h1 import response_bytes
 from sanic_mock.serve.h1_fast import HOLD, DirectProtocol, Request, Wait, parse
 from sanic_mock.serve.sanic_app import create_app
-from sanic_mock.settings import Settings
+from tests import factories
 from tests.servers import Server, running
 
 COMMON = ("--pregen-count", "64", "--seed", "11")
@@ -208,7 +208,7 @@ def test_nothing_is_answered_while_the_client_does_not_read(
     """While the transport's buffer is full (`pause_writing`), requests are held, and reading
     stops once more than `HOLD` bytes wait; `resume_writing` answers them in order."""
     monkeypatch.setattr(Sanic, "test_mode", True)
-    settings = Settings(pregen_count=16)
+    settings = factories.settings(pregen_count=16)
     app = create_app(settings)
     app.ctx.service = service_for(settings)
 

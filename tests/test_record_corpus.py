@@ -16,16 +16,17 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanic_mock.core.endpoints import split_endpoint
 from sanic_mock.corpus import io, sse
 from sanic_mock.corpus.answers import answer
+from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import Exchange, from_doc, stream_finished, to_doc
-from sanic_mock.corpus.format import FORMAT_VERSION, Articles, Corpus, CorpusError
+from sanic_mock.corpus.format import FORMAT_VERSION, Articles, Corpus
 from sanic_mock.corpus.importers import endpoint_of, import_file
 from sanic_mock.corpus.index import Index, request_key
 from sanic_mock.corpus.journal import read_journal
 from sanic_mock.corpus.review import check, listing, show
 from sanic_mock.corpus.scrub import clean_request, find_secret, kept_headers
+from sanic_mock.endpoints import split_endpoint
 from sanic_mock.record.proxy import upstream_base
 
 CHAT = "/v1/chat/completions"
@@ -419,42 +420,7 @@ def test_listing_show_and_check() -> None:
     assert check(Corpus(kind="recorded", generator={}, exchanges=(stream_exchange(),))) == []
 
 
-# -- layers and fuzzing -------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "module",
-    [
-        "sanic_mock.corpus.exchanges",
-        "sanic_mock.corpus.scrub",
-        "sanic_mock.corpus.index",
-        "sanic_mock.corpus.answers",
-        "sanic_mock.corpus.importers",
-        "sanic_mock.corpus.review",
-        "sanic_mock.corpus.journal",
-        "sanic_mock.core.replayed",
-    ],
-)
-def test_recorded_corpus_code_imports_no_server_or_http_client(module: str) -> None:
-    import subprocess
-    import sys
-
-    code = (
-        f"import sys, {module}\n"
-        "bad = [m for m in ('sanic', 'httpx', 'typer') if m in sys.modules]\n"
-        "assert not bad, bad\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
-
-
-def test_only_the_recorder_imports_the_http_client() -> None:
-    package = Path(__file__).resolve().parents[1] / "sanic_mock"
-    users = sorted(
-        p.relative_to(package).as_posix()
-        for p in package.rglob("*.py")
-        if "import httpx" in p.read_text()
-    )
-    assert users == ["record/proxy.py"]
-
-
+# -- fuzzing ------------------------------------------------------------------------------------
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_json, min_size=1, max_size=3))
 def test_importing_any_jsonl_raises_only_corpus_error(lines: list[Any]) -> None:

@@ -14,7 +14,8 @@ from sanic_mock.corpus import io
 from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.format import Corpus
 from sanic_mock.errors import InvalidRequest, OpenAIError
-from sanic_mock.settings import Settings, SettingsError
+from sanic_mock.settings import SettingsError
+from tests import factories
 from tests.test_record_corpus import CHAT, chat_request, json_exchange, stream_exchange
 
 USAGE_CHUNK = orjson.dumps(
@@ -32,7 +33,7 @@ USAGE_CHUNK = orjson.dumps(
 def make(tmp_path: Path, *exchanges: Exchange, **options: Any) -> ReplayAPI:
     path = tmp_path / "c.corpus"
     io.write(path, Corpus(kind="recorded", generator={}, exchanges=exchanges))
-    api = answerer_for(Settings(corpus=path, **options))
+    api = answerer_for(factories.settings(corpus=path, **options))
     assert isinstance(api, ReplayAPI)
     return api
 
@@ -157,10 +158,10 @@ def test_models_lists_the_recorded_ones(tmp_path: Path) -> None:
 
 def test_replay_settings_are_validated() -> None:
     with pytest.raises(SettingsError, match="--replay-timing"):
-        Settings(replay_timing="scaled:0")
+        factories.settings(replay_timing="scaled:0")
     with pytest.raises(SettingsError, match="--on-miss proxy needs --upstream"):
-        Settings(on_miss="proxy")
-    assert Settings(replay_timing="scaled:0.5").replay_scale == 0.5
+        factories.settings(on_miss="proxy")
+    assert factories.settings(replay_timing="scaled:0.5").replay.scale == 0.5
 
 
 def test_cached_stream_templates_get_fresh_ids_every_time(tmp_path: Path) -> None:

@@ -22,4 +22,4 @@ def answerer_for(
 
 
 def service_for(settings: Settings) -> Service:
-    return Service(answerer_for(settings), settings.authorization)
+    return Service(answerer_for(settings), settings.server.authorization)

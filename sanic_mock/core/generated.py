@@ -38,22 +38,23 @@ class MockAPI:
         obfuscation: tuple[bytes, ...] = sse.OBFUSCATION,
     ) -> None:
         self.pool = pool
+        gen = settings.generation
         self.sampler = Sampler(
-            settings.token_mean,
-            settings.token_stddev,
+            gen.token_mean,
+            gen.token_stddev,
             pool.piece_count,
-            settings.stream_tokens_min,
-            settings.stream_tokens_max,
-            seed=settings.seed,
+            gen.stream_tokens_min,
+            gen.stream_tokens_max,
+            seed=gen.seed,
         )
         self.ids = ids or IdSource()
-        self.catalog = Catalog(settings.models)
+        self.catalog = Catalog(settings.server.models)
         self.clock = clock
         self.obfuscation = obfuscation
-        self.fingerprint = b"fp_" + hashlib.sha256(b"%d" % settings.seed).hexdigest()[:10].encode()
+        self.fingerprint = b"fp_" + hashlib.sha256(b"%d" % gen.seed).hexdigest()[:10].encode()
         self._model_json_cache: dict[str, bytes] = {}
-        self._first = settings.first_delay_s
-        self._gap = settings.event_delay_s
+        self._first = settings.timing.first_delay_s
+        self._gap = settings.timing.event_delay_s
         self._paced = bool(self._first or self._gap)
 
     def _plan(self, gen: Generation, count: int) -> tuple[list[Choice], Sampler]:

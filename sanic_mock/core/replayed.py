@@ -21,19 +21,21 @@ from typing import Any
 
 import orjson
 
+from sanic_mock import endpoints
 from sanic_mock.core.reply import SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.corpus.answers import Answer, answer
+from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import DONE, Exchange
-from sanic_mock.corpus.format import Corpus, CorpusError
+from sanic_mock.corpus.format import Corpus
 from sanic_mock.corpus.index import DEFAULT_IGNORE, Index
 from sanic_mock.errors import InvalidRequest, NotFound, OpenAIError
-from sanic_mock.settings import DEFAULT_MODELS, Settings
+from sanic_mock.settings import DEFAULT_MODELS, MissPolicy, ReplayMode, Settings
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog
 from sanic_mock.wire.replayed import CHAT, Template, assembled, restream, split
 from sanic_mock.wire.requests import parse_body, parse_chat, parse_completion, parse_embedding
 
-COMPLETIONS, EMBEDDINGS = "/v1/completions", "/v1/embeddings"
+COMPLETIONS, EMBEDDINGS = endpoints.COMPLETIONS.path, endpoints.EMBEDDINGS.path
 _TEMPLATES = 4096  # cached stream templates per worker (cleared when full)
 
 
@@ -58,7 +60,7 @@ class ReplayAPI:
         clock: Clock = SYSTEM,
         ids: IdSource | None = None,
     ) -> None:
-        models = settings.models
+        models = settings.server.models
         recorded_models = sorted({e.model for e in corpus.exchanges if e.model})
         if models == DEFAULT_MODELS and recorded_models:
             models = tuple(recorded_models) + tuple(
@@ -68,13 +70,15 @@ class ReplayAPI:
         self.ids = ids or IdSource()
         self.clock = clock
         self.index = Index(
-            corpus.exchanges, DEFAULT_IGNORE + settings.match_ignore, seed=settings.seed
+            corpus.exchanges,
+            DEFAULT_IGNORE + settings.replay.match_ignore,
+            seed=settings.generation.seed,
         )
         if len(self.index) == 0:
             raise CorpusError("the recorded corpus holds no complete exchange")
-        self.sample_all = settings.replay == "sample"
-        self.on_miss = settings.on_miss
-        self.scale = settings.replay_scale
+        self.sample_all = settings.replay.mode is ReplayMode.SAMPLE
+        self.on_miss = settings.replay.on_miss
+        self.scale = settings.replay.scale
         self._answers: dict[int, Answer] = {}
         self._parsed: dict[int, list[Any]] = {}
         self._templates: dict[tuple[int, str | None, bool, int], Template] = {}
@@ -99,9 +103,9 @@ class ReplayAPI:
         hit = self.index.match(endpoint, doc)
         if hit is not None:
             return hit, True
-        if self.on_miss == "proxy":
+        if self.on_miss is MissPolicy.PROXY:
             raise Unanswered(endpoint)
-        if self.on_miss == "error":
+        if self.on_miss is MissPolicy.ERROR:
             message, param = self.index.explain(endpoint, doc)
             raise InvalidRequest(message, param=param, code="no_recorded_match")
         found = self.index.sample(endpoint, doc)

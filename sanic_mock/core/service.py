@@ -1,7 +1,7 @@
 """The one answer path: a request's parts in, an answer to send (`Ready`) or to send later
 (`Later`) out.
 
-Every transport calls `Service.answer` with the endpoint it looked up in `core/endpoints.py`, the
+Every transport calls `Service.answer` with the endpoint it looked up in `endpoints.py`, the
 `Authorization` header, the body and the request's arrival time: the HTTP/1.1 fast path, Sanic's
 routes, the ASGI path and the recorder. Here, once, are the API-key check, the error boundary
 (every exception becomes the real API's error object, a bug a logged 500 `server_error`), the
@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple, Protocol
 
-from sanic_mock.core.endpoints import (
+from sanic_mock.core.reply import JSON, SYSTEM, Clock, Reply, Unanswered
+from sanic_mock.endpoints import (
     CHAT,
     COMPLETIONS,
     EMBEDDINGS,
@@ -25,7 +26,6 @@ from sanic_mock.core.endpoints import (
     MODELS,
     Endpoint,
 )
-from sanic_mock.core.reply import JSON, SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.errors import AuthenticationError, InvalidRequest, OpenAIError, ServerError
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog

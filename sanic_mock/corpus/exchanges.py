@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from sanic_mock.corpus.format import CorpusError
+from sanic_mock.corpus.errors import CorpusError
 
 DONE = "[DONE]"
 

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from sanic_mock.corpus.errors import CorpusError
+
 if TYPE_CHECKING:
     from sanic_mock.corpus.exchanges import Exchange
 
@@ -57,10 +59,6 @@ def migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
 
 # version N -> function turning a version-N document into a version-N+1 document.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: migrate_1_to_2}
-
-
-class CorpusError(Exception):
-    """A corpus that cannot be used: unreadable, broken, of another format or a newer version."""
 
 
 @dataclass(frozen=True, slots=True)

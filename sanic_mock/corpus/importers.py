@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 import orjson
 
 from sanic_mock.corpus import sse
+from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import Exchange, from_doc, stream_finished
-from sanic_mock.corpus.format import CorpusError
 from sanic_mock.corpus.scrub import clean_request, kept_headers, request_body
+from sanic_mock.endpoints import endpoint_for_body
 
 
 def endpoint_of(uri: str) -> str:
@@ -155,14 +156,7 @@ def _short_form(doc: dict[str, Any]) -> dict[str, Any]:
     doc.setdefault("status", 200)
     doc["request"] = clean_request(doc.get("request"))
     if "endpoint" not in doc:
-        request = doc["request"] if isinstance(doc["request"], dict) else {}
-        doc["endpoint"] = (
-            "/v1/chat/completions"
-            if "messages" in request
-            else "/v1/embeddings"
-            if "input" in request
-            else "/v1/completions"
-        )
+        doc["endpoint"] = endpoint_for_body(doc["request"])
     return doc
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import from_doc, to_doc
 from sanic_mock.corpus.format import (
     FORMAT_NAME,
@@ -21,7 +22,6 @@ from sanic_mock.corpus.format import (
     MIGRATIONS,
     Articles,
     Corpus,
-    CorpusError,
 )
 from sanic_mock.corpus.scrub import refuse_secrets
 

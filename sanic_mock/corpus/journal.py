@@ -16,8 +16,9 @@ from typing import Any
 import orjson
 
 from sanic_mock.corpus import io
+from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import Exchange, from_doc, to_doc
-from sanic_mock.corpus.format import Corpus, CorpusError
+from sanic_mock.corpus.format import Corpus
 
 
 def journal_path(out: Path) -> Path:

@@ -10,7 +10,8 @@ from pathlib import Path
 from sanic_mock import tokens
 from sanic_mock.corpus import format as corpus_format
 from sanic_mock.corpus import io, pregen
-from sanic_mock.corpus.format import Corpus, CorpusError
+from sanic_mock.corpus.errors import CorpusError
+from sanic_mock.corpus.format import Corpus
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.settings import Settings
 
@@ -18,11 +19,12 @@ from sanic_mock.settings import Settings
 def load_corpus(settings: Settings) -> Corpus:
     """The `--corpus` file (articles or recorded; a recorded one holding a key-like string is
     refused unless `--allow-secrets`), or articles generated from `--pregen-count`/`--seed`."""
-    if settings.corpus is not None:
-        return io.read(settings.corpus, allow_secrets=settings.allow_secrets)
-    if settings.cache_dir is None:
-        return build(settings.pregen_count, settings.seed)
-    return cached_build(settings.cache_dir, settings.pregen_count, settings.seed)
+    gen = settings.generation
+    if gen.corpus is not None:
+        return io.read(gen.corpus, allow_secrets=settings.allow_secrets)
+    if gen.cache_dir is None:
+        return build(gen.pregen_count, gen.seed)
+    return cached_build(gen.cache_dir, gen.pregen_count, gen.seed)
 
 
 def build(count: int, seed: int) -> Corpus:

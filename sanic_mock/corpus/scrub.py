@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
+from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import Exchange
-from sanic_mock.corpus.format import CorpusError
 
 RESPONSE_HEADERS = frozenset(
     {"content-type", "openai-model", "openai-processing-ms", "openai-version"}

@@ -1,1 +1,1 @@
-"""record"""
+"""The recording proxy and its batch mode."""

@@ -17,12 +17,12 @@ from sanic import Request, Sanic
 from sanic.compat import Header
 from sanic.response import HTTPResponse
 
-from sanic_mock.core.endpoints import HEALTH, REPLAYABLE, split_endpoint
 from sanic_mock.core.replayed import ReplayAPI
 from sanic_mock.core.reply import Unanswered
 from sanic_mock.core.service import HEALTHY, Service
 from sanic_mock.corpus import io
 from sanic_mock.corpus.journal import finish_corpus, journal_path, read_journal
+from sanic_mock.endpoints import HEALTH, REPLAYABLE, split_endpoint
 from sanic_mock.record.proxy import BadGateway, Recorder, response_headers, upstream_base
 from sanic_mock.serve.sanic_app import Answer, arrival, respond, sanic_app
 from sanic_mock.settings import Settings
@@ -55,14 +55,16 @@ async def forward(rec: Recorder, request: Request, path: str) -> HTTPResponse | 
 
 def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]:
     """The proxy app for `record` (and for `serve --on-miss proxy`, with replay first)."""
-    assert settings.upstream is not None
-    out = settings.record_out or settings.corpus
+    rec, corpus = settings.record, settings.generation.corpus
+    upstream = rec.upstream
+    assert upstream is not None
+    out = rec.out or corpus
     assert out is not None
-    append = settings.record_append or settings.record_out is None
+    append = rec.append or rec.out is None
     replay: ReplayAPI | None = None
     service: Service | None = None
-    if settings.record_out is None and settings.corpus is not None:
-        replay = ReplayAPI(settings, io.read(settings.corpus, settings.allow_secrets))
+    if rec.out is None and corpus is not None:
+        replay = ReplayAPI(settings, io.read(corpus, settings.allow_secrets))
         # The recording proxy never asked for --api-key on replayed answers; it still does not.
         service = Service(replay, None, forward=True)
     app = sanic_app(settings, name, configure_logging=True)
@@ -77,15 +79,15 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
             left = len(read_journal(journal))
             print(f"record: continuing {journal} ({left} exchanges)", file=sys.stderr)
         state["rec"] = Recorder(
-            settings.upstream or "",
-            settings.upstream_key,
+            upstream,
+            rec.upstream_key,
             out,
             settings.allow_secrets,
             # --on-miss proxy: what was just recorded answers the next identical request
             on_recorded=None if replay is None else replay.index.add,
         )
         print(
-            f"record: forwarding to {upstream_base(settings.upstream or '')}, recording into "
+            f"record: forwarding to {upstream_base(upstream)}, recording into "
             f"{out}{' (appending)' if append else ''}",
             file=sys.stderr,
             flush=True,

@@ -16,9 +16,9 @@ from typing import Any
 
 import orjson
 
-from sanic_mock.core.endpoints import split_endpoint
-from sanic_mock.corpus.format import CorpusError
+from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.journal import finish_corpus
+from sanic_mock.endpoints import endpoint_for_body, split_endpoint
 from sanic_mock.record.proxy import BadGateway, Recorder
 
 
@@ -34,13 +34,7 @@ def _batch_item(number: int, doc: Any) -> tuple[str, str, bytes]:
     else:
         body, endpoint, method = doc, None, "POST"
     if not isinstance(endpoint, str):
-        endpoint = (
-            "/v1/chat/completions"
-            if "messages" in body
-            else "/v1/embeddings"
-            if "input" in body
-            else "/v1/completions"
-        )
+        endpoint = endpoint_for_body(body)
     return method, split_endpoint(endpoint)[0], orjson.dumps(body)
 
 

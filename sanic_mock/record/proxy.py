@@ -34,12 +34,12 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from sanic_mock.core.endpoints import split_endpoint
 from sanic_mock.corpus import sse
 from sanic_mock.corpus.answers import from_chunks
 from sanic_mock.corpus.exchanges import Exchange, parse_events, stream_finished
 from sanic_mock.corpus.journal import Journal, journal_path
 from sanic_mock.corpus.scrub import find_secret, kept_headers, request_body
+from sanic_mock.endpoints import split_endpoint
 from sanic_mock.errors import OpenAIError
 
 HOP_BY_HOP = frozenset(

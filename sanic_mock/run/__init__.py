@@ -1,1 +1,1 @@
-"""run"""
+"""The server runners (Sanic, hypercorn, granian), TLS contexts and certificates."""

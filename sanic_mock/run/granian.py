@@ -12,7 +12,6 @@ granian is an optional extra: `pip install 'mock-openai[granian]'`.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import socket
 import sys
@@ -39,18 +38,18 @@ def serve(settings: Settings) -> None:
         raise SettingsError(
             "--http2-engine granian needs granian: pip install 'mock-openai[granian]'"
         ) from None
-    port = free_to_bind(settings.host, settings.port)  # granian itself panics on a taken port
-    settings = dataclasses.replace(settings, port=port)
+    # granian itself panics on a taken port
+    settings = settings.with_port(free_to_bind(settings.server.host, settings.server.port))
     with tempfile.TemporaryDirectory(prefix="mock-openai-") as tmp:
         key = None
-        if settings.tls_key is not None:
-            key = pkcs8_key(settings.tls_key, Path(tmp))
+        if settings.tls.key is not None:
+            key = pkcs8_key(settings.tls.key, Path(tmp))
         server = Server(
             "sanic_mock.serve.asgi:asgi_app",  # only a label: the loader below builds the app
-            address=settings.host,
-            port=settings.port,
+            address=settings.server.host,
+            port=settings.server.port,
             interface=Interfaces.ASGI,
-            workers=settings.workers,
+            workers=settings.server.workers,
             loop=Loops.uvloop,
             http=HTTPModes.auto,
             backlog=BACKLOG,
@@ -58,9 +57,9 @@ def serve(settings: Settings) -> None:
             http1_settings=HTTP1Settings(keep_alive=True),
             http2_settings=HTTP2Settings(max_concurrent_streams=MAX_STREAMS),
             log_enabled=True,
-            log_level=LogLevels.info if settings.verbose else LogLevels.warning,
-            log_access=settings.verbose,
-            ssl_cert=settings.tls_cert,
+            log_level=LogLevels.info if settings.server.verbose else LogLevels.warning,
+            log_access=settings.server.verbose,
+            ssl_cert=settings.tls.cert,
             ssl_key=key,
         )
         print(f"mock-openai listening on {describe(settings)}", file=sys.stderr, flush=True)
@@ -79,10 +78,10 @@ def free_to_bind(host: str, port: int) -> int:
 
 
 def describe(settings: Settings) -> str:
-    n = settings.workers
+    n = settings.server.workers
     workers = f"{n} worker{'s' if n > 1 else ''}"
-    where = f"{settings.host}:{settings.port}"
-    if settings.tls_cert is None:
+    where = f"{settings.server.host}:{settings.server.port}"
+    if settings.tls.cert is None:
         return f"http://{where}/v1 (granian: HTTP/1.1 and h2c prior knowledge; {workers})"
     return f"https://{where}/v1 (granian: TLS 1.3, HTTP/2 and HTTP/1.1; {workers})"
 

@@ -58,17 +58,17 @@ class MockConfig(Config):
     """hypercorn's `Config` with our TLS context and load-test limits."""
 
     def __init__(self, settings: Settings) -> None:
-        if settings.tls_cert is not None and settings.tls_key is not None:
-            self.certfile = str(settings.tls_cert)
-            self.keyfile = str(settings.tls_key)
+        if settings.tls.cert is not None and settings.tls.key is not None:
+            self.certfile = str(settings.tls.cert)
+            self.keyfile = str(settings.tls.key)
         self.keep_alive_timeout = KEEP_ALIVE_S
         self.keep_alive_max_requests = sys.maxsize
         self.h2_max_concurrent_streams = MAX_STREAMS
         self.backlog = BACKLOG
-        self.loglevel = "INFO" if settings.verbose else "WARNING"
-        self.accesslog = "-" if settings.verbose else None
-        if settings.serves_http3:
-            self.alt_svc_headers = [f'h3=":{settings.port}"; ma=86400']
+        self.loglevel = "INFO" if settings.server.verbose else "WARNING"
+        self.accesslog = "-" if settings.server.verbose else None
+        if settings.tls.serves_http3:
+            self.alt_svc_headers = [f'h3=":{settings.server.port}"; ma=86400']
 
     def create_ssl_context(self) -> ssl.SSLContext | None:
         if self.certfile is None or self.keyfile is None:
@@ -78,23 +78,23 @@ class MockConfig(Config):
 
 def _logging(settings: Settings) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if settings.verbose else logging.WARNING,
+        level=logging.DEBUG if settings.server.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
 
 def serve(settings: Settings) -> None:
     _logging(settings)
-    if settings.serves_http3 and settings.tls_cert is not None and settings.tls_key is not None:
-        check_quic(settings.tls_cert, settings.tls_key)
-    tcp = _bind(settings.host, settings.port, socket.SOCK_STREAM)
-    if settings.port == 0:  # let the kernel pick, then serve QUIC on the same number
-        settings = _with_port(settings, tcp.getsockname()[1])
+    if settings.tls.serves_http3 and settings.tls.cert is not None and settings.tls.key is not None:
+        check_quic(settings.tls.cert, settings.tls.key)
+    tcp = _bind(settings.server.host, settings.server.port, socket.SOCK_STREAM)
+    if settings.server.port == 0:  # let the kernel pick, then serve QUIC on the same number
+        settings = settings.with_port(tcp.getsockname()[1])
     udp = None
-    if settings.serves_http3:  # taken or not, know it before saying we listen
-        udp = _bind(settings.host, settings.port, socket.SOCK_DGRAM)
+    if settings.tls.serves_http3:  # taken or not, know it before saying we listen
+        udp = _bind(settings.server.host, settings.server.port, socket.SOCK_DGRAM)
     print(f"mock-openai listening on {describe(settings)}", file=sys.stderr, flush=True)
-    if settings.workers == 1:
+    if settings.server.workers == 1:
         _worker(settings, tcp, udp, None)
         return
     if udp is not None:
@@ -114,19 +114,13 @@ def check_quic(cert: Path, key: Path) -> None:
 
 def describe(settings: Settings) -> str:
     """One line: URL, what is served on it, and by whom."""
-    n = settings.workers
+    n = settings.server.workers
     workers = f"{n} worker{'s' if n > 1 else ''}"
-    where = f"{settings.host}:{settings.port}"
-    if settings.tls_cert is None:
+    where = f"{settings.server.host}:{settings.server.port}"
+    if settings.tls.cert is None:
         return f"http://{where}/v1 (hypercorn: HTTP/1.1 and h2c; {workers})"
-    h3 = f", HTTP/3 on UDP {settings.port}" if settings.serves_http3 else ""
+    h3 = f", HTTP/3 on UDP {settings.server.port}" if settings.tls.serves_http3 else ""
     return f"https://{where}/v1 (hypercorn: TLS 1.3, HTTP/2 and HTTP/1.1{h3}; {workers})"
-
-
-def _with_port(settings: Settings, port: int) -> Settings:
-    from dataclasses import replace
-
-    return replace(settings, port=port)
 
 
 def _bind(host: str, port: int, kind: int, reuse_port: bool = False) -> socket.socket:
@@ -155,9 +149,9 @@ def _worker(
         # Ctrl-C reaches the whole process group: the supervisor alone acts on it, through `stop`.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _logging(settings)
-    tls = settings.tls_cert is not None
-    if udp is None and settings.serves_http3:
-        udp = _bind(settings.host, settings.port, socket.SOCK_DGRAM, reuse_port=True)
+    tls = settings.tls.cert is not None
+    if udp is None and settings.tls.serves_http3:
+        udp = _bind(settings.server.host, settings.server.port, socket.SOCK_DGRAM, reuse_port=True)
     quic = [] if udp is None else [udp]
     sockets = Sockets([tcp] if tls else [], [] if tls else [tcp], quic)
     app = asgi_app(settings)
@@ -282,7 +276,7 @@ def _supervise(settings: Settings, tcp: socket.socket) -> int:
     stop = ctx.Event()
     procs = [
         ctx.Process(target=_worker, args=(settings, tcp, None, stop), daemon=True)
-        for _ in range(settings.workers)
+        for _ in range(settings.server.workers)
     ]
     for proc in procs:
         proc.start()

@@ -27,38 +27,38 @@ if _HIDDEN:
 
 def serve(settings: Settings) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if settings.verbose else logging.WARNING,
+        level=logging.DEBUG if settings.server.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ssl_ctx = None
-    if settings.tls_cert is not None and settings.tls_key is not None:
+    if settings.tls.cert is not None and settings.tls.key is not None:
         # HTTP/2 by ALPN needs the hypercorn runner; Sanic serves HTTPS/1.1 only.
-        ssl_ctx = server_context(settings.tls_cert, settings.tls_key, alpn=("http/1.1",))
+        ssl_ctx = server_context(settings.tls.cert, settings.tls.key, alpn=("http/1.1",))
     # `record` and `serve --on-miss proxy` run the recording proxy, everything else the mock.
-    factory = create_record_app if settings.upstream is not None else create_app
+    factory = create_record_app if settings.record.upstream is not None else create_app
     loader = AppLoader(factory=functools.partial(factory, settings))
     app = loader.load()
     app.prepare(
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
+        host=settings.server.host,
+        port=settings.server.port,
+        workers=settings.server.workers,
         ssl=ssl_ctx,
         motd=False,
-        access_log=settings.verbose,
+        access_log=settings.server.verbose,
         # The direct path answers without Sanic's request objects, so without its access log:
         # -v logs every request through Sanic's own protocol.
-        protocol=None if settings.verbose or settings.upstream else DirectProtocol,
-        single_process=settings.workers == 1,
+        protocol=None if settings.server.verbose or settings.record.upstream else DirectProtocol,
+        single_process=settings.server.workers == 1,
         backlog=4096,  # load tests open thousands of connections at once
     )
     scheme = "https" if ssl_ctx else "http"
     print(
-        f"mock-openai listening on {scheme}://{settings.host}:{settings.port}/v1 "
-        f"({settings.workers} worker{'s' if settings.workers > 1 else ''})",
+        f"mock-openai listening on {scheme}://{settings.server.host}:{settings.server.port}/v1 "
+        f"({settings.server.workers} worker{'s' if settings.server.workers > 1 else ''})",
         file=sys.stderr,
         flush=True,
     )
-    if settings.workers == 1:
+    if settings.server.workers == 1:
         Sanic.serve_single(app)
     else:
         Sanic.serve(primary=app, app_loader=loader)

@@ -29,8 +29,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from sanic_mock.core.endpoints import EXACT, Endpoint
 from sanic_mock.core.service import Later, Ready, Service
+from sanic_mock.endpoints import EXACT, Endpoint
 from sanic_mock.errors import OpenAIError, too_large
 from sanic_mock.serve.pacing import due_times, send_paced
 from sanic_mock.serve.sanic_app import create_app
@@ -253,7 +253,7 @@ def asgi_app(settings: Settings, alt_svc: str | None = None) -> MockASGI:
     routes (not for the recording proxy, whose routes differ), and without Sanic's banner."""
     app = create_app(settings)
     app.config.MOTD = False  # under ASGI Sanic logs its banner at start-up unless told not to
-    wrapped = MockASGI(app, settings.max_body_bytes, alt_svc)
-    if settings.upstream is None:
-        wrapped.direct = Direct(app.ctx, settings.max_body_bytes, wrapped.extra)
+    wrapped = MockASGI(app, settings.server.max_body_bytes, alt_svc)
+    if settings.record.upstream is None:
+        wrapped.direct = Direct(app.ctx, settings.server.max_body_bytes, wrapped.extra)
     return wrapped

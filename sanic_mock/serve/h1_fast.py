@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 from sanic.http import Http, Stage
 from sanic.server.protocols.http_protocol import HttpProtocol
 
-from sanic_mock.core.endpoints import EXACT, Endpoint
 from sanic_mock.core.service import Ready, Service
+from sanic_mock.endpoints import EXACT, Endpoint
 from sanic_mock.serve.h1 import CHUNKED, LAST_CHUNK, chunked, head_bytes, response_bytes
 from sanic_mock.serve.pacing import due_times, pacer
 

@@ -24,8 +24,8 @@ from sanic.http import Http
 from sanic.response import HTTPResponse
 
 from sanic_mock.core.answerers import service_for
-from sanic_mock.core.endpoints import ENDPOINTS, Endpoint
 from sanic_mock.core.service import SORRY, Later, Ready, Service, failure
+from sanic_mock.endpoints import ENDPOINTS, Endpoint
 from sanic_mock.errors import (
     InvalidRequest,
     MethodNotAllowed,
@@ -174,9 +174,11 @@ def sanic_app(
         env_prefix=None,
         error_handler=OpenAIErrorHandler(),
         # quiet unless -v: one start-up line is printed
-        configure_logging=settings.verbose if configure_logging is None else configure_logging,
+        configure_logging=(
+            settings.server.verbose if configure_logging is None else configure_logging
+        ),
     )
-    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes
     app.config.KEEP_ALIVE_TIMEOUT = 120
     app.config.NOISY_EXCEPTIONS = False
     return app

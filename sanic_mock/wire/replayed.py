@@ -20,11 +20,12 @@ from typing import Any
 
 import orjson
 
+from sanic_mock import endpoints
 from sanic_mock.corpus.answers import Answer
 from sanic_mock.tokens import estimate_tokens, split_pieces
 from sanic_mock.wire.sse import DONE
 
-CHAT = "/v1/chat/completions"
+CHAT = endpoints.CHAT.path
 
 # Templates hold these where the id and `created` go (orjson writes NUL as \u0000, which recorded
 # text cannot produce unescaped); `Template` replaces them.

@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 
 from sanic_mock.corpus import io, loading, pregen
-from sanic_mock.settings import Settings
+from tests import factories
 
 
 def test_second_load_reads_the_cache_and_gives_the_same_corpus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(pregen_count=16, seed=3, cache_dir=tmp_path / "cache")
+    settings = factories.settings(pregen_count=16, seed=3, cache_dir=tmp_path / "cache")
     first = loading.load_corpus(settings)
     (cached,) = (tmp_path / "cache").iterdir()
     assert cached == loading.cache_path(tmp_path / "cache", 16, 3)
@@ -43,7 +43,7 @@ def test_without_a_cache_dir_nothing_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    loading.load_corpus(Settings(pregen_count=8, cache_dir=None))
+    loading.load_corpus(factories.settings(pregen_count=8, cache_dir=None))
     assert list(tmp_path.iterdir()) == []
 
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sanic_mock.corpus import io
-from sanic_mock.corpus.format import FORMAT_VERSION, Articles, Corpus, CorpusError
+from sanic_mock.corpus.errors import CorpusError
+from sanic_mock.corpus.format import FORMAT_VERSION, Articles, Corpus
 from sanic_mock.corpus.loading import build
 
 

@@ -13,15 +13,15 @@ from typing import Any
 import orjson
 import pytest
 
-from sanic_mock.core.endpoints import EXACT, MODEL
 from sanic_mock.core.generated import MockAPI
 from sanic_mock.core.replayed import ReplayAPI
 from sanic_mock.core.reply import Clock
 from sanic_mock.core.service import Answerer, Ready, Service
 from sanic_mock.corpus.loading import load_corpus, load_pool
+from sanic_mock.endpoints import EXACT, MODEL
 from sanic_mock.serve.h1 import response_bytes
-from sanic_mock.settings import Settings
 from sanic_mock.wire.ids import IdSource
+from tests import factories
 from tests.golden.cases import CASES, DATA, MODES, WALL, Case, write_corpus
 
 OBFUSCATION = tuple(b"obf%d" % k for k in range(12))
@@ -38,7 +38,7 @@ def render(case: Case, tmp_path: Path) -> dict[str, Any]:
     options = dict(MODES[case.mode])
     if case.mode.startswith("replay"):
         options["corpus"] = write_corpus(tmp_path / "recorded.msgpack")
-    settings = Settings(**options)
+    settings = factories.settings(**options)
     corpus = load_corpus(settings)
     answerer: Answerer
     if corpus.articles is None:
@@ -46,7 +46,7 @@ def render(case: Case, tmp_path: Path) -> dict[str, Any]:
     else:
         pool = load_pool(settings, corpus)
         answerer = MockAPI(settings, pool, CLOCK, fixed_ids(), OBFUSCATION)
-    service = Service(answerer, settings.authorization, CLOCK, fixed_ids())
+    service = Service(answerer, settings.server.authorization, CLOCK, fixed_ids())
     endpoint = EXACT.get((case.method, case.path))
     param = ""
     if endpoint is None:

@@ -20,6 +20,7 @@ from sanic_mock.cli import main
 from sanic_mock.run import certs
 from sanic_mock.run.hypercorn import MockConfig
 from sanic_mock.settings import Settings, SettingsError
+from tests import factories
 from tests.servers import clean_env, free_port, running
 
 
@@ -35,16 +36,17 @@ def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 def test_protocol_defaults(tls_files: tuple[Path, Path]) -> None:
     cert, key = tls_files
-    plain = Settings()
+    plain = Settings().tls
     assert not plain.serves_http2 and not plain.serves_http3
-    assert Settings(http2=True).serves_http2 and not Settings(http2=True).serves_http3
-    tls = Settings(tls_cert=cert, tls_key=key)
+    h2c = factories.settings(http2=True).tls
+    assert h2c.serves_http2 and not h2c.serves_http3
+    tls = factories.settings(tls_cert=cert, tls_key=key).tls
     assert tls.serves_http2 and tls.serves_http3
-    sanic_tls = Settings(tls_cert=cert, tls_key=key, http2=False)
+    sanic_tls = factories.settings(tls_cert=cert, tls_key=key, http2=False).tls
     assert not sanic_tls.serves_http2 and not sanic_tls.serves_http3
-    granian = Settings(tls_cert=cert, tls_key=key, http2_engine="granian")
+    granian = factories.settings(tls_cert=cert, tls_key=key, http2_engine="granian").tls
     assert granian.serves_http2 and not granian.serves_http3
-    assert not Settings(tls_cert=cert, tls_key=key, http3=False).serves_http3
+    assert not factories.settings(tls_cert=cert, tls_key=key, http3=False).tls.serves_http3
 
 
 @pytest.mark.parametrize(
@@ -138,7 +140,7 @@ def test_cert_defaults_name_localhost(tmp_path: Path) -> None:
 
 def test_hypercorn_limits_are_raised_for_load_tests(tls_files: tuple[Path, Path]) -> None:
     cert, key = tls_files
-    config = MockConfig(Settings(tls_cert=cert, tls_key=key, port=4443))
+    config = MockConfig(factories.settings(tls_cert=cert, tls_key=key, port=4443))
     assert config.keep_alive_max_requests >= 2**31
     assert config.h2_max_concurrent_streams >= 1000
     assert config.keep_alive_timeout >= 120
@@ -186,8 +188,11 @@ def test_busy_tcp_port_is_a_one_line_error(engine: str) -> None:
 
 
 def test_only_the_runners_import_servers() -> None:
-    """hypercorn and granian load only with their runner (DESIGN.md §1). (aioquic is not
-    checked: Sanic itself imports it whenever it is installed.)"""
+    """hypercorn and granian load only with their runner (ARCHITECTURE.md). That no import of
+    the Sanic path leads to them is a contract (pyproject.toml, tests/test_layers.py); what only
+    a run shows is checked here: the runner imports of cli/ and run/granian.py's import of
+    granian (an optional extra) wait inside functions, and Sanic itself imports neither.
+    (aioquic is not checked: Sanic itself imports it whenever it is installed.)"""
     code = (
         "import sys\n"
         "import sanic_mock.cli, sanic_mock.serve.sanic_app, sanic_mock.serve.asgi\n"

@@ -1,9 +1,9 @@
-"""The one table of the OpenAI paths this server answers.
+"""The one table of the OpenAI paths this server answers, and how recorded paths are read.
 
 Every transport routes from here: Sanic registers a route per `Endpoint`, the HTTP/1.1 fast path
 and the ASGI path look up `EXACT` by method and path, and the recorder asks `REPLAYABLE` which
 recorded endpoints a corpus can serve. What each endpoint answers is decided in
-`core/service.py` (`Service.answer`).
+`core/service.py` (`Service.answer`). Plain data, below every layer that routes or records.
 """
 
 from __future__ import annotations
@@ -42,3 +42,12 @@ def split_endpoint(path: str) -> tuple[str, str]:
     rest = path[3:] if path == "/v1" or path.startswith("/v1/") else path
     rest = rest if rest.startswith("/") else "/" + rest
     return "/v1" + rest, rest
+
+
+def endpoint_for_body(request: object) -> str:
+    """The endpoint a request body was meant for, told by its fields: `messages` is a chat
+    completion, `input` an embedding, anything else a legacy completion."""
+    fields = request if isinstance(request, dict) else {}
+    if "messages" in fields:
+        return CHAT.path
+    return EMBEDDINGS.path if "input" in fields else COMPLETIONS.path
