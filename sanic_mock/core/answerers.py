@@ -17,8 +17,10 @@ def answerer_for(
     """Generated answers from articles, or replay of a recorded corpus."""
     corpus = load_corpus(settings)
     if corpus.articles is None:
-        return ReplayAPI(settings, corpus, clock, ids)
-    return MockAPI(settings, load_pool(settings, corpus), clock, ids)
+        models, seed = settings.server.models, settings.generation.seed
+        return ReplayAPI(corpus, settings.replay, models, seed, clock, ids)
+    pool = load_pool(settings, corpus)
+    return MockAPI(pool, settings.generation, settings.timing, settings.server.models, clock, ids)
 
 
 def service_for(settings: Settings) -> Service:

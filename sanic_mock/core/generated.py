@@ -17,7 +17,7 @@ import orjson
 from sanic_mock.core.reply import SYSTEM, Clock, Reply
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.sampling import Sampler, seeded
-from sanic_mock.settings import Settings
+from sanic_mock.settings import GenerationSettings, TimingSettings
 from sanic_mock.wire import chat, completions, embeddings, sse
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.ids import IdSource
@@ -31,14 +31,15 @@ R = TypeVar("R")  # a parsed request: ChatRequest or CompletionRequest
 class MockAPI:
     def __init__(
         self,
-        settings: Settings,
         pool: TextPool,
+        gen: GenerationSettings,
+        timing: TimingSettings,
+        models: tuple[str, ...],
         clock: Clock = SYSTEM,
         ids: IdSource | None = None,
         obfuscation: tuple[bytes, ...] = sse.OBFUSCATION,
     ) -> None:
         self.pool = pool
-        gen = settings.generation
         self.sampler = Sampler(
             gen.token_mean,
             gen.token_stddev,
@@ -48,13 +49,13 @@ class MockAPI:
             seed=gen.seed,
         )
         self.ids = ids or IdSource()
-        self.catalog = Catalog(settings.server.models)
+        self.catalog = Catalog(models)
         self.clock = clock
         self.obfuscation = obfuscation
         self.fingerprint = b"fp_" + hashlib.sha256(b"%d" % gen.seed).hexdigest()[:10].encode()
         self._model_json_cache: dict[str, bytes] = {}
-        self._first = settings.timing.first_delay_s
-        self._gap = settings.timing.event_delay_s
+        self._first = timing.first_delay_s
+        self._gap = timing.event_delay_s
         self._paced = bool(self._first or self._gap)
 
     def _plan(self, gen: Generation, count: int) -> tuple[list[Choice], Sampler]:

@@ -29,7 +29,7 @@ from sanic_mock.corpus.exchanges import DONE, Exchange
 from sanic_mock.corpus.format import Corpus
 from sanic_mock.corpus.index import DEFAULT_IGNORE, Index
 from sanic_mock.errors import InvalidRequest, NotFound, OpenAIError
-from sanic_mock.settings import DEFAULT_MODELS, MissPolicy, ReplayMode, Settings
+from sanic_mock.settings import DEFAULT_MODELS, MissPolicy, ReplayMode, ReplaySettings
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog
 from sanic_mock.wire.replayed import CHAT, Template, assembled, restream, split
@@ -55,12 +55,15 @@ class RecordedError(OpenAIError):
 class ReplayAPI:
     def __init__(
         self,
-        settings: Settings,
         corpus: Corpus,
+        replay: ReplaySettings,
+        models: tuple[str, ...],
+        seed: int,
         clock: Clock = SYSTEM,
         ids: IdSource | None = None,
     ) -> None:
-        models = settings.server.models
+        """`models` are listed, or with the default list the recorded models first; `seed`
+        makes the sampled answers to misses reproducible."""
         recorded_models = sorted({e.model for e in corpus.exchanges if e.model})
         if models == DEFAULT_MODELS and recorded_models:
             models = tuple(recorded_models) + tuple(
@@ -71,14 +74,14 @@ class ReplayAPI:
         self.clock = clock
         self.index = Index(
             corpus.exchanges,
-            DEFAULT_IGNORE + settings.replay.match_ignore,
-            seed=settings.generation.seed,
+            DEFAULT_IGNORE + replay.match_ignore,
+            seed=seed,
         )
         if len(self.index) == 0:
             raise CorpusError("the recorded corpus holds no complete exchange")
-        self.sample_all = settings.replay.mode is ReplayMode.SAMPLE
-        self.on_miss = settings.replay.on_miss
-        self.scale = settings.replay.scale
+        self.sample_all = replay.mode is ReplayMode.SAMPLE
+        self.on_miss = replay.on_miss
+        self.scale = replay.scale
         self._answers: dict[int, Answer] = {}
         self._parsed: dict[int, list[Any]] = {}
         self._templates: dict[tuple[int, str | None, bool, int], Template] = {}

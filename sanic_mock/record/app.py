@@ -64,7 +64,9 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
     replay: ReplayAPI | None = None
     service: Service | None = None
     if rec.out is None and corpus is not None:
-        replay = ReplayAPI(settings, io.read(corpus, settings.allow_secrets))
+        recorded = io.read(corpus, settings.allow_secrets)
+        models, seed = settings.server.models, settings.generation.seed
+        replay = ReplayAPI(recorded, settings.replay, models, seed)
         # The recording proxy never asked for --api-key on replayed answers; it still does not.
         service = Service(replay, None, forward=True)
     app = sanic_app(settings, name, configure_logging=True)

@@ -42,10 +42,12 @@ def render(case: Case, tmp_path: Path) -> dict[str, Any]:
     corpus = load_corpus(settings)
     answerer: Answerer
     if corpus.articles is None:
-        answerer = ReplayAPI(settings, corpus, CLOCK, fixed_ids())
+        models, seed = settings.server.models, settings.generation.seed
+        answerer = ReplayAPI(corpus, settings.replay, models, seed, CLOCK, fixed_ids())
     else:
         pool = load_pool(settings, corpus)
-        answerer = MockAPI(settings, pool, CLOCK, fixed_ids(), OBFUSCATION)
+        parts = settings.generation, settings.timing, settings.server.models
+        answerer = MockAPI(pool, *parts, CLOCK, fixed_ids(), OBFUSCATION)
     service = Service(answerer, settings.server.authorization, CLOCK, fixed_ids())
     endpoint = EXACT.get((case.method, case.path))
     param = ""
