@@ -1,4 +1,6 @@
-"""`settings(**flat)`: a `Settings` from the flat option names tests use (one per serve option).
+"""Shared test builders: `settings(**flat)`, recorded exchanges, request bodies, JSON strategies.
+
+`settings(**flat)` builds a `Settings` from the flat option names tests use (one per serve option).
 
 `settings(pregen_count=16, on_miss="error", replay_timing="scaled:2")` puts each keyword in its
 part and parses mode strings as the CLI does (a bad one raises the CLI's `SettingsError`).
@@ -8,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from hypothesis import strategies as st
+
+from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.settings import (
     GenerationSettings,
     Http2Engine,
@@ -73,3 +79,95 @@ def settings(**flat: Any) -> Settings:
         **{name: PARTS[name](**fields) for name, fields in parts.items()},
         allow_secrets=allow_secrets,
     )
+
+
+# -- recorded exchanges ------------------------------------------------------------------------
+CHAT = "/v1/chat/completions"
+
+
+def chat_request(content: str = "hi", **extra: Any) -> dict[str, Any]:
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}], **extra}
+
+
+def chat_body(text: str, model: str = "gpt-4o-mini") -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    }
+
+
+def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+    doc = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return orjson.dumps(doc).decode()
+
+
+def json_exchange(content: str, text: str, **extra: Any) -> Exchange:
+    body = chat_body(text)
+    return Exchange(
+        CHAT,
+        200,
+        chat_request(content, **extra),
+        body=body,
+        model="gpt-4o-mini",
+        usage=body["usage"],
+    )
+
+
+STREAM_EVENTS = (
+    chunk({"role": "assistant", "content": "Hel"}),
+    chunk({"content": "lo"}),
+    chunk(
+        {
+            "tool_calls": [
+                {
+                    "index": 0,
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "f", "arguments": '{"a"'},
+                }
+            ]
+        }
+    ),
+    chunk({"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}),
+    chunk({}, "tool_calls"),
+    "[DONE]",
+)
+
+
+def stream_exchange() -> Exchange:
+    return Exchange(
+        CHAT,
+        200,
+        chat_request("stream me", stream=True),
+        events=STREAM_EVENTS,
+        times_us=(100, 200, 300, 400, 500, 600),
+        duration_us=600,
+        model="gpt-4o-mini",
+    )
+
+
+# Any JSON value, small: for fuzzing readers.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
+)

@@ -16,7 +16,7 @@ from sanic_mock.corpus.format import Corpus
 from sanic_mock.errors import InvalidRequest, OpenAIError
 from sanic_mock.settings import SettingsError
 from tests import factories
-from tests.test_record_corpus import CHAT, chat_request, json_exchange, stream_exchange
+from tests.factories import CHAT, chat_request, json_exchange, stream_exchange
 
 USAGE_CHUNK = orjson.dumps(
     {

@@ -1,0 +1,118 @@
+"""Corpus files: the format, versions and migrations, and what reading any bytes raises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sanic_mock.corpus import io
+from sanic_mock.corpus.answers import answer
+from sanic_mock.corpus.errors import CorpusError
+from sanic_mock.corpus.exchanges import from_doc, to_doc
+from sanic_mock.corpus.format import FORMAT_VERSION, Articles, Corpus
+from tests.factories import (
+    json_exchange,
+    json_values,
+    stream_exchange,
+)
+
+
+def test_exchange_doc_round_trip() -> None:
+    for ex in (json_exchange("a", "b"), stream_exchange()):
+        assert from_doc(orjson.loads(orjson.dumps(to_doc(ex)))) == ex
+
+
+def test_file_bytes_do_not_depend_on_exchange_order(tmp_path: Path) -> None:
+    exchanges = [json_exchange("b", "2"), stream_exchange(), json_exchange("a", "1")]
+    one = Corpus(kind="recorded", generator={"tool": "t"}, exchanges=tuple(exchanges))
+    two = Corpus(kind="recorded", generator={"tool": "t"}, exchanges=tuple(exchanges[::-1]))
+    assert io.dumps(one) == io.dumps(two)
+    io.write(tmp_path / "c", one)
+    loaded = io.read(tmp_path / "c")
+    assert loaded.exchanges == one.exchanges
+    assert io.dumps(loaded) == io.dumps(one)
+
+
+def test_repeated_requests_keep_their_recorded_order() -> None:
+    first, second = json_exchange("same", "first"), json_exchange("same", "second")
+    corpus = Corpus(
+        kind="recorded", generator={}, exchanges=(first, second, json_exchange("a", ""))
+    )
+    same = [
+        e
+        for e in io.loads(io.dumps(corpus)).exchanges
+        if e.request["messages"][0]["content"] == "same"
+    ]
+    assert [answer(e).choices[0].text for e in same] == ["first", "second"]
+
+
+def test_an_empty_recorded_corpus_is_refused() -> None:
+    with pytest.raises(CorpusError, match="no exchanges"):
+        Corpus(kind="recorded", generator={})
+
+
+def test_version_1_articles_file_still_loads() -> None:
+    text = b"Hello world."
+    ends = np.array([5, 11, 12], dtype="<u4")
+    v1 = {
+        "format": "mock-openai-corpus",
+        "version": 1,
+        "kind": "articles",
+        "generator": {"seed": 0},
+        "articles": {
+            "text": text,
+            "piece_ends": ends.tobytes(),
+            "article_ends": np.array([3], dtype="<u4").tobytes(),
+        },
+    }
+    corpus = io.loads(msgpack.packb(v1, use_bin_type=True))
+    assert corpus.kind == "articles" and corpus.articles is not None
+    assert corpus.articles.piece_ends.tolist() == [5, 11, 12]
+    assert FORMAT_VERSION == 2
+
+
+def test_articles_corpus_round_trips() -> None:
+    articles = Articles(b"ab", np.array([1, 2], np.uint32), np.array([2], np.uint32))
+    corpus = Corpus(kind="articles", generator={}, articles=articles)
+    again = io.loads(io.dumps(corpus))
+    assert again.articles is not None and again.articles.text == b"ab" and not again.exchanges
+
+
+def test_a_newer_version_asks_for_an_upgrade() -> None:
+    doc = {"format": "mock-openai-corpus", "version": 99, "kind": "recorded"}
+    with pytest.raises(CorpusError, match="please upgrade"):
+        io.loads(msgpack.packb(doc))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["endpoint", "status", "request", "events", "times_us", "body", "complete", "headers"]
+        ),
+        json_values | st.binary(max_size=4),
+        max_size=8,
+    )
+)
+def test_loading_any_exchange_map_raises_only_corpus_error(item: dict[str, Any]) -> None:
+    doc = {"format": "mock-openai-corpus", "version": 2, "kind": "recorded", "exchanges": [item]}
+    try:
+        io.loads(msgpack.packb(doc, use_bin_type=True))
+    except CorpusError:
+        pass
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=64))
+def test_loading_any_bytes_raises_only_corpus_error(data: bytes) -> None:
+    try:
+        io.loads(data)
+    except CorpusError:
+        pass
