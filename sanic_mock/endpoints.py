@@ -18,6 +18,12 @@ class Endpoint(NamedTuple):
     param: bool = False  # a path parameter follows `path` (`/v1/models/{model}`)
     open: bool = False  # answered without an API key
 
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The methods routed to it: a `GET` also answers `HEAD` (the GET's status and
+        headers, `content-length` included, and no body)."""
+        return (self.method, "HEAD") if self.method == "GET" else (self.method,)
+
 
 HEALTH = Endpoint("health", "GET", "/health", open=True)
 MODELS = Endpoint("list_models", "GET", "/v1/models")

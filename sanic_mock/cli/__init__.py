@@ -56,7 +56,10 @@ corpus_app.command("show")(corpus.corpus_show)
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="mock-openai", standalone_mode=False)
+        # Outside standalone mode click returns a command's `typer.Exit` code instead of exiting.
+        code = command.main(args=argv, prog_name="mock-openai", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

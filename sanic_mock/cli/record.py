@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -58,6 +59,10 @@ def record(
             raise SettingsError(f"--requests {requests}: no such file")
         count, failed = run_batch(upstream, key, requests, out, append, allow_secrets, concurrency)
         print(f"wrote {out}: {count} exchanges ({failed} failed)")
+        if failed:  # what succeeded is written; the run still failed
+            what = f"{failed} request{'s' if failed > 1 else ''} of {requests} failed"
+            print(f"mock-openai: error: {what}", file=sys.stderr)
+            sys.exit(1)
         return
     from sanic_mock.run import sanic as run_sanic
 

@@ -98,12 +98,20 @@ def answer_head(content_type: str, request_id: str, started: float, now: float) 
 
 
 def authorize(expected: str | None, given: str | None) -> None:
-    """Raise the real API's 401 unless `given` (the Authorization header) is `expected`."""
+    """Raise the real API's 401 unless `given` (the Authorization header, as the transport read
+    it) carries the credentials of `expected` (`Bearer KEY`). The exact header is checked first,
+    the hot path; then the scheme is compared case-insensitively and the whitespace around the
+    credentials dropped (RFC 9110 11.1 and 5.5), so `bearer KEY` passes on every transport."""
     if expected is None or given == expected:
         return
     if given is None:
         raise AuthenticationError(_NO_KEY)
-    key = given.removeprefix("Bearer ").strip()
+    scheme, _, credentials = given.strip().partition(" ")
+    credentials = credentials.strip()
+    want_scheme, _, want = expected.partition(" ")
+    if scheme.lower() == want_scheme.lower() and credentials == want:
+        return
+    key = credentials if scheme.lower() == "bearer" else given.strip()
     shown = key[:3] + "*" * max(len(key) - 7, 0) + key[-4:] if len(key) > 8 else "***"
     raise AuthenticationError(
         f"Incorrect API key provided: {shown}. You can find your API key at "

@@ -105,7 +105,7 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
         what = f"wrote {out} ({count} exchanges)" if count else "nothing recorded"
         print(f"record: {what}", file=sys.stderr, flush=True)
 
-    @app.get(HEALTH.path)
+    @app.route(HEALTH.path, methods=list(HEALTH.methods))
     async def health(request: Request) -> HTTPResponse:
         return Answer(HEALTHY)
 

@@ -78,7 +78,9 @@ class MockConfig(Config):
 
 def _logging(settings: Settings) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if settings.server.verbose else logging.WARNING,
+        # -v: INFO, the access lines; DEBUG let every library below log each request's
+        # internals too (httpcore's ten lines per upstream call, hpack's forty per h2 one)
+        level=logging.INFO if settings.server.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 

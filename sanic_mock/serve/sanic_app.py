@@ -21,6 +21,7 @@ from sanic.compat import Header
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 from sanic.http import Http
+from sanic.log import LOGGING_CONFIG_DEFAULTS
 from sanic.response import HTTPResponse
 
 from sanic_mock.core.answerers import service_for
@@ -41,6 +42,18 @@ from sanic_mock.wire.ids import IdSource
 
 # Request ids of errors answered before a worker's `Service` exists.
 _ERROR_IDS = IdSource()
+
+# Sanic's logging with its loggers kept to its own handlers: by default they also propagate to
+# the root logger, which the runners give a handler of their own (for `sanic_mock`'s log), so
+# every line came out twice, and an access line the second time empty (Sanic's access records
+# carry their text in `extra`, which only its access formatter prints).
+LOG_CONFIG: dict[str, Any] = {
+    **LOGGING_CONFIG_DEFAULTS,
+    "loggers": {
+        name: {**logger, "propagate": False}
+        for name, logger in LOGGING_CONFIG_DEFAULTS["loggers"].items()
+    },
+}
 
 
 class OpenAIErrorHandler(ErrorHandler):
@@ -177,6 +190,7 @@ def sanic_app(
         configure_logging=(
             settings.server.verbose if configure_logging is None else configure_logging
         ),
+        log_config=LOG_CONFIG,
     )
     app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes
     app.config.KEEP_ALIVE_TIMEOUT = 120
@@ -197,7 +211,7 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
     for endpoint in ENDPOINTS:
         pattern = endpoint.path + ("<param:path>" if endpoint.param else "")
         app.add_route(
-            _route(state, endpoint), pattern, methods=[endpoint.method], name=endpoint.name
+            _route(state, endpoint), pattern, methods=list(endpoint.methods), name=endpoint.name
         )
     return app
 
