@@ -1,0 +1,104 @@
+"""The endpoint table: exact lookups, replayable paths, route names, and how recorded paths and
+request bodies are read."""
+
+from __future__ import annotations
+
+import pytest
+
+from sanic_mock.endpoints import (
+    CHAT,
+    COMPLETIONS,
+    EMBEDDINGS,
+    ENDPOINTS,
+    EXACT,
+    HEALTH,
+    MODEL,
+    MODELS,
+    REPLAYABLE,
+    endpoint_for_body,
+    split_endpoint,
+)
+
+
+def test_route_names_are_unique() -> None:
+    names = [e.name for e in ENDPOINTS]
+    assert len(names) == len(set(names)) == 6
+
+
+def test_route_names() -> None:
+    assert [e.name for e in ENDPOINTS] == [
+        "health",
+        "list_models",
+        "get_model",
+        "chat_completions",
+        "legacy_completions",
+        "create_embeddings",
+    ]
+
+
+def test_method_and_path_pairs_are_unique() -> None:
+    pairs = [(e.method, e.path) for e in ENDPOINTS]
+    assert len(pairs) == len(set(pairs))
+
+
+def test_exact_holds_every_endpoint_without_a_parameter() -> None:
+    assert EXACT == {
+        ("GET", "/health"): HEALTH,
+        ("GET", "/v1/models"): MODELS,
+        ("POST", "/v1/chat/completions"): CHAT,
+        ("POST", "/v1/completions"): COMPLETIONS,
+        ("POST", "/v1/embeddings"): EMBEDDINGS,
+    }
+    assert MODEL not in EXACT.values()
+
+
+def test_model_takes_a_parameter_after_its_prefix() -> None:
+    assert MODEL.param is True
+    assert (MODEL.method, MODEL.path) == ("GET", "/v1/models/")
+
+
+def test_only_health_is_open() -> None:
+    assert [e for e in ENDPOINTS if e.open] == [HEALTH]
+
+
+def test_replayable() -> None:
+    assert REPLAYABLE == {
+        "/v1/chat/completions": CHAT,
+        "/v1/completions": COMPLETIONS,
+        "/v1/embeddings": EMBEDDINGS,
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/v1/chat/completions", ("/v1/chat/completions", "/chat/completions")),
+        ("/chat/completions", ("/v1/chat/completions", "/chat/completions")),
+        ("chat/completions", ("/v1/chat/completions", "/chat/completions")),
+        ("/v1/embeddings", ("/v1/embeddings", "/embeddings")),
+        ("/v1", ("/v1/", "/")),
+        ("/", ("/v1/", "/")),
+        ("", ("/v1/", "/")),
+        ("/v1x/models", ("/v1/v1x/models", "/v1x/models")),
+        ("/v2/models", ("/v1/v2/models", "/v2/models")),
+    ],
+)
+def test_split_endpoint(path: str, expected: tuple[str, str]) -> None:
+    assert split_endpoint(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"model": "m", "messages": []}, "/v1/chat/completions"),
+        ({"model": "m", "input": "x"}, "/v1/embeddings"),
+        ({"model": "m", "prompt": "x"}, "/v1/completions"),
+        ({"messages": [], "input": "x"}, "/v1/chat/completions"),
+        ({}, "/v1/completions"),
+        ([{"messages": []}], "/v1/completions"),
+        ("messages", "/v1/completions"),
+        (None, "/v1/completions"),
+    ],
+)
+def test_endpoint_for_body(body: object, expected: str) -> None:
+    assert endpoint_for_body(body) == expected
