@@ -7,7 +7,6 @@ from typing import Any
 
 import msgpack
 import numpy as np
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,18 +14,12 @@ from hypothesis import strategies as st
 from sanic_mock.corpus import io
 from sanic_mock.corpus.answers import answer
 from sanic_mock.corpus.errors import CorpusError
-from sanic_mock.corpus.exchanges import from_doc, to_doc
 from sanic_mock.corpus.format import FORMAT_VERSION, Articles, Corpus
 from tests.factories import (
     json_exchange,
     json_values,
     stream_exchange,
 )
-
-
-def test_exchange_doc_round_trip() -> None:
-    for ex in (json_exchange("a", "b"), stream_exchange()):
-        assert from_doc(orjson.loads(orjson.dumps(to_doc(ex)))) == ex
 
 
 def test_file_bytes_do_not_depend_on_exchange_order(tmp_path: Path) -> None:

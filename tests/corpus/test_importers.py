@@ -96,7 +96,7 @@ def test_import_vcr_yaml_with_gzip_base64_and_streams(tmp_path: Path) -> None:
     assert b"sk-should-never" not in io.dumps(corpus)
 
 
-def test_importjson_valuesl_short_form(tmp_path: Path) -> None:
+def test_import_jsonl_short_form(tmp_path: Path) -> None:
     path = tmp_path / "x.jsonl"
     lines = [
         {"request": chat_request("a"), "response": chat_body("A")},
@@ -117,7 +117,7 @@ def test_helpers_of_importers() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(json_values, min_size=1, max_size=3))
-def test_importing_anyjson_valuesl_raises_only_corpus_error(lines: list[Any]) -> None:
+def test_importing_any_jsonl_raises_only_corpus_error(lines: list[Any]) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:

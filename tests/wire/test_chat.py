@@ -1,4 +1,4 @@
-"""The byte templates produce exactly what orjson would for the equivalent objects."""
+"""wire/chat.py: the byte templates produce exactly what orjson would for the equivalent objects."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.corpus.pregen import generate
-from sanic_mock.wire import chat, completions
+from sanic_mock.wire import chat
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.plan import Choice
-from sanic_mock.wire.requests import parse_chat, parse_completion
+from sanic_mock.wire.requests import parse_chat
 
 POOL = TextPool(generate(8, 0))
 META = Meta(b"chatcmpl-abc", 1700000000, orjson.dumps('m "quoted"'), b"fp_0123456789")
@@ -41,14 +41,6 @@ def test_chat_stream_frames_parse_and_reassemble() -> None:
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
     assert text == POOL.raw_text(123, 9).decode()
     assert chunks[-1]["usage"]["completion_tokens"] == 9
-
-
-def test_completion_body_with_echo() -> None:
-    req = parse_completion(b'{"model":"m","prompt":"Say \\"hi\\"","echo":true}')
-    body = completions.body(META, req, [Choice(0, 3, "stop")], POOL)
-    doc = orjson.loads(body)
-    assert doc["choices"][0]["text"] == 'Say "hi"' + POOL.raw_text(0, 3).decode()
-    assert orjson.dumps(doc) == body
 
 
 @pytest.mark.parametrize("usage", [False, True])
