@@ -37,6 +37,7 @@ class Sampler:
         self._lengths: list[int] = []
         self._starts: list[int] = []
         self._groups: list[int] = []
+        self._units: list[float] = []
 
     def _refill(self) -> None:
         n = self._block
@@ -50,6 +51,16 @@ class Sampler:
         if not self._lengths:
             self._refill()
         return self._lengths.pop(), self._starts.pop()
+
+    def unit(self) -> float:
+        """A uniform draw in [0, 1): tool-call decisions, which tools, which schema value."""
+        if not self._units:
+            self._units = self._rng.random(self._block).tolist()
+        return self._units.pop()
+
+    def below(self, n: int) -> int:
+        """A uniform integer in [0, n)."""
+        return min(int(self.unit() * n), n - 1)
 
     def groups(self, tokens: int) -> list[int] | None:
         """Sizes of the token groups sent per SSE event, summing to `tokens` (None: one each)."""

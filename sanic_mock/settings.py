@@ -1,10 +1,12 @@
 """The frozen settings of every command: small parts, each validated once, composed and passed down.
 
 `ServerSettings` (where and how to listen), `GenerationSettings` (what answers are made from),
-`TimingSettings` (the pacing of generated streams), `ReplaySettings` (answering from a recorded
-corpus), `RecordSettings` (the recording proxy) and `TLSSettings` (TLS and the HTTP/2 and HTTP/3
-engines) are composed by `Settings`, which checks what spans parts. Mode options are `Enum`s,
-parsed from their option text once, by their `parse`, with the one-line message of a bad value.
+`TimingSettings` (the pacing of generated streams), `ToolSettings` (when generated answers call
+tools), `ReasoningSettings` (which models reason, and for how long), `ReplaySettings` (answering
+from a recorded corpus), `RecordSettings` (the recording proxy) and `TLSSettings` (TLS and the
+HTTP/2 and HTTP/3 engines) are composed by `Settings`, which checks what spans parts. Mode
+options are `Enum`s, parsed from their option text once, by their `parse`, with the one-line
+message of a bad value.
 
 Built by `sanic_mock.cli` from the command line and `MOCK_OPENAI_*` variables; nothing else reads
 the environment. Defaults are the original Rust server's (port 3000, 4096 pre-generated articles,
@@ -207,6 +209,87 @@ class TimingSettings:
         return self.response_delay_ms / 1000.0
 
 
+# `reasoning_effort` values, and the hidden reasoning tokens each spends by default.
+REASONING_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh")
+DEFAULT_REASONING_TOKENS: tuple[tuple[str, int], ...] = (
+    ("none", 0),
+    ("minimal", 16),
+    ("low", 128),
+    ("medium", 384),
+    ("high", 1024),
+    ("xhigh", 2048),
+)
+# Model ids that reason, by prefix (as the real API's o-series and gpt-5 families).
+REASONING_PREFIXES: tuple[str, ...] = ("o1", "o3", "o4", "gpt-5")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSettings:
+    """When a generated answer calls tools: `call_rate` is the chance that `tool_choice: "auto"`
+    calls one on a user turn; `max_parallel` the most calls in one answer."""
+
+    call_rate: float = 1.0
+    max_parallel: int = 1
+
+    def __post_init__(self) -> None:
+        rate, most = self.call_rate, self.max_parallel
+        _raise_first(
+            [
+                (0 <= rate <= 1, f"--tool-call-rate must be between 0 and 1, got {rate}"),
+                (most >= 1, f"--max-parallel-tool-calls must be at least 1, got {most}"),
+            ]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningSettings:
+    """Reasoning models: the ids (`REASONING_PREFIXES` and `models`), the hidden tokens spent per
+    `reasoning_effort`, how long each takes (None: one `--response-delay-ms`), and whether the
+    reasoning is streamed as `delta.reasoning_content`."""
+
+    models: tuple[str, ...] = ()
+    tokens: tuple[tuple[str, int], ...] = DEFAULT_REASONING_TOKENS
+    delay_ms_per_token: float | None = None
+    content: bool = False
+
+    def __post_init__(self) -> None:
+        delay = self.delay_ms_per_token
+        _raise_first(
+            [
+                (
+                    all(effort in REASONING_EFFORTS for effort, _ in self.tokens),
+                    "--reasoning-tokens takes EFFORT=N with EFFORT one of "
+                    + ", ".join(REASONING_EFFORTS),
+                ),
+                (all(n >= 0 for _, n in self.tokens), "--reasoning-tokens must be >= 0"),
+                (
+                    delay is None or delay >= 0,
+                    f"--reasoning-delay-ms-per-token must be >= 0, got {delay}",
+                ),
+            ]
+        )
+
+    def reasons(self, model: str) -> bool:
+        return model.startswith(REASONING_PREFIXES) or model in self.models
+
+    def tokens_for(self, effort: str) -> int:
+        return dict(self.tokens).get(effort, dict(DEFAULT_REASONING_TOKENS)[effort])
+
+    @staticmethod
+    def parse_tokens(items: list[str]) -> tuple[tuple[str, int], ...]:
+        """`EFFORT=N` items over the defaults (a bad item is a `SettingsError`)."""
+        table = dict(DEFAULT_REASONING_TOKENS)
+        for item in items:
+            effort, _, count = item.partition("=")
+            if effort not in table or not count.isdigit():
+                raise SettingsError(
+                    f"--reasoning-tokens takes EFFORT=N with EFFORT one of "
+                    f"{', '.join(REASONING_EFFORTS)}, got {item!r}"
+                )
+            table[effort] = int(count)
+        return tuple(table.items())
+
+
 @dataclass(frozen=True, slots=True)
 class ReplaySettings:
     """How a recorded corpus answers: matching, a miss, the timing, the fields not matched."""
@@ -305,6 +388,8 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     timing: TimingSettings = field(default_factory=TimingSettings)
+    tools: ToolSettings = field(default_factory=ToolSettings)
+    reasoning: ReasoningSettings = field(default_factory=ReasoningSettings)
     replay: ReplaySettings = field(default_factory=ReplaySettings)
     record: RecordSettings = field(default_factory=RecordSettings)
     tls: TLSSettings = field(default_factory=TLSSettings)

@@ -13,6 +13,7 @@ from tests.spec import validate
 
 CHAT = "/v1/chat/completions"
 OK_MESSAGES = [{"role": "user", "content": "hi"}]
+_CHAT_OK = {"model": "gpt-4o", "messages": OK_MESSAGES}
 
 CASES: list[tuple[str, str, str, bytes | dict[str, Any], int, str | None, str | None]] = [
     # (id, method, path, body, status, param, code)
@@ -231,6 +232,90 @@ CASES: list[tuple[str, str, str, bytes | dict[str, Any], int, str | None, str | 
     ("wrong method", "GET", CHAT, b"", 405, None, None),
     ("wrong method on models", "DELETE", "/v1/models", b"", 405, None, None),
     ("unknown model", "GET", "/v1/models/nope", b"", 404, None, "model_not_found"),
+    # Fields the real API types strictly (issue 12)
+    *(
+        (f"chat {name} mistyped", "POST", CHAT, {**_CHAT_OK, name: value}, 400, param, code)
+        for name, value, param, code in [
+            ("logit_bias", "x", "logit_bias", "invalid_type"),
+            ("logit_bias", {"50256": "high"}, "logit_bias", "invalid_type"),
+            ("logit_bias", {"50256": 101}, "logit_bias", "decimal_above_max_value"),
+            ("logit_bias", {"x": 1}, "logit_bias", "invalid_value"),
+            ("user", 123, "user", "invalid_type"),
+            ("response_format", "json", "response_format", "invalid_type"),
+            ("response_format", {"type": "xml"}, "response_format.type", "invalid_value"),
+            (
+                "response_format",
+                {"type": "json_schema", "json_schema": {"name": "x"}},
+                "response_format.json_schema.schema",
+                "missing_required_parameter",
+            ),
+            (
+                "response_format",
+                {"type": "json_schema", "json_schema": {"schema": {}}},
+                "response_format.json_schema.name",
+                "missing_required_parameter",
+            ),
+            ("tools", {"type": "function"}, "tools", "invalid_type"),
+            ("tools", [], "tools", "empty_array"),
+            ("tools", [{"type": "function"}], "tools[0].function", "missing_required_parameter"),
+            ("tools", [{"type": "web"}], "tools[0].type", "invalid_value"),
+            (
+                "tools",
+                [{"type": "function", "function": {"name": "a b"}}],
+                "tools[0].function.name",
+                "invalid_value",
+            ),
+            (
+                "tools",
+                [{"type": "function", "function": {"name": "f", "parameters": "x"}}],
+                "tools[0].function.parameters",
+                "invalid_type",
+            ),
+            ("tool_choice", "required", "tool_choice", None),
+            ("parallel_tool_calls", True, "parallel_tool_calls", None),
+            ("reasoning_effort", "low", "reasoning_effort", "unsupported_parameter"),
+        ]
+    ),
+    (
+        "chat tool_choice names a function not in tools",
+        "POST",
+        CHAT,
+        {
+            **_CHAT_OK,
+            "tools": [{"type": "function", "function": {"name": "f"}}],
+            "tool_choice": {"type": "function", "function": {"name": "g"}},
+        },
+        400,
+        "tool_choice.function.name",
+        None,
+    ),
+    (
+        "reasoning_effort not an effort",
+        "POST",
+        CHAT,
+        {**_CHAT_OK, "model": "o3-mini", "reasoning_effort": "max"},
+        400,
+        "reasoning_effort",
+        "invalid_value",
+    ),
+    (
+        "completions suffix mistyped",
+        "POST",
+        "/v1/completions",
+        {"model": "m", "prompt": "x", "suffix": 5},
+        400,
+        "suffix",
+        "invalid_type",
+    ),
+    (
+        "embeddings user mistyped",
+        "POST",
+        "/v1/embeddings",
+        {"model": "text-embedding-3-small", "input": "x", "user": 5},
+        400,
+        "user",
+        "invalid_type",
+    ),
 ]
 
 

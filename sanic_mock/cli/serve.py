@@ -25,6 +25,7 @@ from sanic_mock.settings import (
     GenerationSettings,
     Http2Engine,
     MissPolicy,
+    ReasoningSettings,
     RecordSettings,
     ReplayMode,
     ReplaySettings,
@@ -33,6 +34,7 @@ from sanic_mock.settings import (
     Settings,
     TimingSettings,
     TLSSettings,
+    ToolSettings,
 )
 
 Port = Annotated[int, typer.Option("-p", "--port", envvar=ENV + "PORT", help="TCP port.")]
@@ -162,6 +164,52 @@ Upstream = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(envvar=ENV + "UPSTREAM", help="Upstream base URL for --on-miss proxy."),
 ]
+ToolCallRate = Annotated[
+    float,
+    typer.Option(
+        envvar=ENV + "TOOL_CALL_RATE",
+        help="Chance that tool_choice 'auto' calls a tool on a user turn (0-1).",
+    ),
+]
+MaxParallelToolCalls = Annotated[
+    int,
+    typer.Option(
+        envvar=ENV + "MAX_PARALLEL_TOOL_CALLS",
+        help="Most tool calls in one answer when parallel_tool_calls is on.",
+    ),
+]
+ReasoningModels = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--reasoning-model",
+        envvar=ENV + "REASONING_MODEL",
+        help="Model id that reasons, besides o1*, o3*, o4*, gpt-5* (repeatable).",
+    ),
+]
+ReasoningTokens = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--reasoning-tokens",
+        envvar=ENV + "REASONING_TOKENS",
+        help="Hidden reasoning tokens per effort, EFFORT=N (repeatable); defaults: none=0 "
+        "minimal=16 low=128 medium=384 high=1024 xhigh=2048.",
+    ),
+]
+ReasoningDelay = Annotated[
+    Optional[float],  # noqa: UP045
+    typer.Option(
+        envvar=ENV + "REASONING_DELAY_MS_PER_TOKEN",
+        help="Time per reasoning token (ms); default: --response-delay-ms.",
+    ),
+]
+ReasoningContent = Annotated[
+    bool,
+    typer.Option(
+        "--reasoning-content",
+        envvar=ENV + "REASONING_CONTENT",
+        help="Show the reasoning as delta.reasoning_content (vLLM's field).",
+    ),
+]
 Verbose = Annotated[
     bool, typer.Option("-v", "--verbose", envvar=ENV + "VERBOSE", help="Log every request.")
 ]
@@ -197,6 +245,12 @@ def serve(
     upstream: Upstream = None,
     upstream_key_env: UpstreamKeyEnvOption = None,
     allow_secrets: AllowSecretsOption = False,
+    tool_call_rate: ToolCallRate = 1.0,
+    max_parallel_tool_calls: MaxParallelToolCalls = 1,
+    reasoning_model: ReasoningModels = None,
+    reasoning_tokens: ReasoningTokens = None,
+    reasoning_delay_ms_per_token: ReasoningDelay = None,
+    reasoning_content: ReasoningContent = False,
     verbose: Verbose = False,
     version: VersionOption = False,
 ) -> None:
@@ -223,6 +277,13 @@ def serve(
         ),
         timing=TimingSettings(
             response_delay_ms=response_delay_ms, first_token_delay_ms=first_token_delay_ms
+        ),
+        tools=ToolSettings(call_rate=tool_call_rate, max_parallel=max_parallel_tool_calls),
+        reasoning=ReasoningSettings(
+            models=tuple(reasoning_model or ()),
+            tokens=ReasoningSettings.parse_tokens(reasoning_tokens or []),
+            delay_ms_per_token=reasoning_delay_ms_per_token,
+            content=reasoning_content,
         ),
         tls=_tls(tls_cert, tls_key, http2, http2_engine, http3),
         replay=_replay(replay, on_miss, replay_timing, match_ignore),

@@ -20,7 +20,16 @@ def answerer_for(
         models, seed = settings.server.models, settings.generation.seed
         return ReplayAPI(corpus, settings.replay, models, seed, clock, ids)
     pool = load_pool(settings, corpus)
-    return MockAPI(pool, settings.generation, settings.timing, settings.server.models, clock, ids)
+    return MockAPI(
+        pool,
+        settings.generation,
+        settings.timing,
+        settings.server.models,
+        clock,
+        ids,
+        tools=settings.tools,
+        reasoning=settings.reasoning,
+    )
 
 
 def service_for(settings: Settings) -> Service:

@@ -1,31 +1,53 @@
 """Generated answers: request bytes in, a `Reply` of text drawn from the article pool out.
 
-`MockAPI` holds one worker's state (text pool, sampler, id source, clock) and turns each POST
-endpoint's request body into the exact response bytes (`wire/`) and the simulated timing
-(`--first-token-delay-ms`, `--response-delay-ms`). It is one of the two `Answerer`s of
+`MockAPI` holds one worker's state (text pool, sampler, id source, clock, schema values) and turns
+each POST endpoint's request body into the exact response bytes (`wire/`) and the simulated timing
+(`--first-token-delay-ms`, `--response-delay-ms`). A chat request with tools, a `response_format`
+or a reasoning model takes `_shaped_chat`: the planned choices become tool calls or JSON values
+(`wire/made.py`), and a reasoning model spends hidden reasoning tokens, in `usage` and in the wait
+before the first visible token. It is one of the two `Answerer`s of
 `core/service.py`; the other replays a recorded corpus (`core/replayed.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import orjson
 
 from sanic_mock.core.reply import SYSTEM, Clock, Reply
 from sanic_mock.corpus.pool import TextPool
+from sanic_mock.errors import InvalidRequest
 from sanic_mock.sampling import Sampler, seeded
-from sanic_mock.settings import GenerationSettings, TimingSettings
+from sanic_mock.settings import (
+    GenerationSettings,
+    ReasoningSettings,
+    TimingSettings,
+    ToolSettings,
+)
 from sanic_mock.wire import chat, completions, embeddings, sse
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.ids import IdSource
+from sanic_mock.wire.instances import Instances
+from sanic_mock.wire.made import Env, Said, shaped
 from sanic_mock.wire.models import Catalog
 from sanic_mock.wire.plan import Choice, plan
-from sanic_mock.wire.requests import Generation, parse_chat, parse_completion, parse_embedding
+from sanic_mock.wire.requests import (
+    ChatRequest,
+    Generation,
+    parse_chat,
+    parse_completion,
+    parse_embedding,
+)
+from sanic_mock.wire.shapes import Shape
 
-R = TypeVar("R")  # a parsed request: ChatRequest or CompletionRequest
+R = TypeVar("R")
+_NOT_IN_STRINGS = str.maketrans(
+    "", "", "#*`>|_"
+)  # a parsed request: ChatRequest or CompletionRequest
 
 
 class MockAPI:
@@ -38,6 +60,8 @@ class MockAPI:
         clock: Clock = SYSTEM,
         ids: IdSource | None = None,
         obfuscation: tuple[bytes, ...] = sse.OBFUSCATION,
+        tools: ToolSettings | None = None,
+        reasoning: ReasoningSettings | None = None,
     ) -> None:
         self.pool = pool
         self.sampler = Sampler(
@@ -57,6 +81,28 @@ class MockAPI:
         self._first = timing.first_delay_s
         self._gap = timing.event_delay_s
         self._paced = bool(self._first or self._gap)
+        self.reasoning = reasoning = reasoning or ReasoningSettings()
+        per_token = reasoning.delay_ms_per_token
+        self._thinking_gap = self._gap if per_token is None else per_token / 1000.0
+        self._reasons: dict[str, bool] = {}
+        self.env = Env(
+            pool, Instances(self._schema_text, gen.seed), self.ids, tools or ToolSettings()
+        )
+
+    def _schema_text(self, rng: random.Random, low: int, high: int) -> str:
+        """Whole words of the pool for a string of a generated JSON value, `low`..`high`
+        characters (markdown marks left out)."""
+        pool, words = self.pool, ""
+        while len(words) < max(low, 1):
+            raw = pool.raw_text(rng.randrange(pool.piece_count), rng.randint(4, 24))
+            text = raw.decode("utf-8", "replace").translate(_NOT_IN_STRINGS).split()
+            if not raw.startswith(b" "):
+                text = text[1:]  # the first word may start mid-word
+            words = " ".join([words, *text]).strip()
+        if len(words) > high:
+            cut = words.rfind(" ", low, high + 1)
+            words = words[: cut if cut > 0 else high]
+        return words
 
     def _plan(self, gen: Generation, count: int) -> tuple[list[Choice], Sampler]:
         sampler = self.sampler if gen.seed is None else seeded(gen.seed, gen.seed_key, self.sampler)
@@ -70,19 +116,74 @@ class MockAPI:
                 self._model_json_cache[model] = found
         return found
 
-    def _timed(self, body: bytes, sampler: Sampler, choices: list[Choice]) -> Reply:
-        """A JSON reply that waits as long as the same answer streamed would have taken."""
-        if not self._paced:
+    def _timed(
+        self, body: bytes, sampler: Sampler, choices: Sequence[Said], thinking: float = 0.0
+    ) -> Reply:
+        """A JSON reply that waits as long as the same answer streamed would have taken;
+        `thinking`: the seconds of hidden reasoning before the first token."""
+        if not (self._paced or thinking):
             return Reply(body)
         steps = 0
         for c in choices:
             groups = sampler.groups(c.tokens)
             steps = max(steps, c.tokens if groups is None else len(groups))
-        return Reply(body, None, self._first + max(steps - 1, 0) * self._gap)
+        return Reply(body, None, self._first + thinking + max(steps - 1, 0) * self._gap)
 
     def chat(self, raw: bytes) -> Reply:
         req = parse_chat(raw)
-        return self._generate(req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream)
+        model = req.gen.model
+        reasons = self._reasons.get(model)
+        if reasons is None:
+            reasons = self.reasoning.reasons(model)
+            if len(self._reasons) < 1024:
+                self._reasons[model] = reasons
+        if req.shape is None and not reasons:
+            return self._generate(req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream)
+        return self._shaped_chat(req, reasons)
+
+    def _shaped_chat(self, req: ChatRequest, reasons: bool) -> Reply:
+        """Tool calls, JSON values and reasoning (see the module docstring)."""
+        shape = req.shape or Shape(None, None, None)
+        if shape.effort is not None and not reasons:
+            raise InvalidRequest(
+                "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+                param="reasoning_effort",
+                code="unsupported_parameter",
+            )
+        gen = req.gen
+        thinking = self.reasoning.tokens_for(shape.effort or "medium") if reasons else 0
+        limit = gen.limit
+        if limit is not None:  # max_completion_tokens caps reasoning and visible tokens together
+            thinking = min(thinking, limit)
+            limit -= thinking
+            gen = gen._replace(limit=limit)
+        req = req._replace(gen=gen, shape=shape)
+        planned, sampler = self._plan(gen, gen.n)
+        said = shaped(shape, planned, limit, self.env, sampler)
+        if thinking:
+            said = [
+                c._replace(reasoning=thinking, reasoning_start=sampler.below(self.pool.piece_count))
+                for c in said
+            ]
+        created = int(self.clock.wall())
+        model_json = self._model_json(gen.model)
+        wait = thinking * self._thinking_gap
+        shown = self.reasoning.content and thinking > 0
+        meta = Meta(self.ids.chat().encode(), created, model_json, self.fingerprint)
+        meta = meta._replace(reasoning_content=shown)
+        if not gen.stream:
+            return self._timed(chat.shaped_body(meta, req, said, self.pool), sampler, said, wait)
+        meta = meta._replace(obfuscation=sse.obfuscation_field(created, self.obfuscation))
+        groups = [sampler.groups(c.tokens) for c in said]
+        paced = self._paced or wait > 0
+        frames = chat.stream(meta, req, said, self.pool, groups, paced)
+        if not shown or self._thinking_gap == self._gap:
+            # shown reasoning is paced like content; hidden, it delays the first frame
+            return Reply(b"", frames, self._first + (0 if shown else wait), self._gap)
+        start, step = self._first, self._thinking_gap
+        offsets = [start + k * step for k in range(min(thinking, len(frames)))]
+        offsets += [start + wait + j * self._gap for j in range(len(frames) - len(offsets))]
+        return Reply(b"", frames, offsets=tuple(offsets))
 
     def completions(self, raw: bytes) -> Reply:
         req = parse_completion(raw)

@@ -7,11 +7,13 @@ the real API.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from sanic_mock.corpus.pool import SEP, TextPool
-from sanic_mock.wire import sse
+from sanic_mock.wire import sse, tool_calls
 from sanic_mock.wire.logprobs import chat_logprobs
+from sanic_mock.wire.made import Calls, Made, Said
 from sanic_mock.wire.plan import Choice
 from sanic_mock.wire.requests import ChatRequest, Generation
 from sanic_mock.wire.sse import chunks
@@ -27,6 +29,7 @@ class Meta(NamedTuple):
     model_json: bytes
     fingerprint: bytes
     obfuscation: bytes = b""
+    reasoning_content: bool = False  # show the reasoning as `reasoning_content` (vLLM's field)
 
 
 def body(meta: Meta, req: ChatRequest, choices: list[Choice], pool: TextPool) -> bytes:
@@ -61,10 +64,58 @@ def body(meta: Meta, req: ChatRequest, choices: list[Choice], pool: TextPool) ->
     return b"".join(parts)
 
 
+def _opening(meta: Meta) -> bytes:
+    return b'{"id":"%s","object":"chat.completion","created":%d,"model":%s,"choices":[' % (
+        meta.id,
+        meta.created,
+        meta.model_json,
+    )
+
+
+def shaped_body(meta: Meta, req: ChatRequest, choices: Sequence[Said], pool: TextPool) -> bytes:
+    """`body` for choices that may be tool calls or JSON values, and may have reasoned."""
+    reasoning = sum(c.reasoning for c in choices)
+    return b"".join(
+        (
+            _opening(meta),
+            *(_shaped_choice(meta, req, i, c, pool) for i, c in enumerate(choices)),
+            b'],"usage":',
+            chat_usage(
+                req.gen.prompt_tokens, sum(c.tokens for c in choices) + reasoning, reasoning
+            ),
+            b',"service_tier":"default","system_fingerprint":"%s"}' % meta.fingerprint,
+        )
+    )
+
+
+def _shaped_choice(meta: Meta, req: ChatRequest, i: int, choice: Said, pool: TextPool) -> bytes:
+    if isinstance(choice, Calls):
+        message = tool_calls.message(choice)
+    else:
+        thought = b""
+        if meta.reasoning_content and choice.reasoning:
+            text = pool.escaped_text(choice.reasoning_start, choice.reasoning)
+            thought = b',"reasoning_content":"%s"' % text
+        message = b'{"role":"assistant","content":"%s"%s,"refusal":null,"annotations":[]}' % (
+            choice.escaped(pool),
+            thought,
+        )
+    logprobs = b"null"
+    if req.logprobs and not isinstance(choice, Calls):
+        logprobs = chat_logprobs(choice.raw_pieces(pool), req.top_logprobs)
+    return b'%s{"index":%d,"message":%s,"logprobs":%s,"finish_reason":"%s"}' % (
+        b"," if i else b"",
+        i,
+        message,
+        logprobs,
+        choice.finish_reason.encode(),
+    )
+
+
 def stream(
     meta: Meta,
     req: ChatRequest,
-    choices: list[Choice],
+    choices: Sequence[Said],
     pool: TextPool,
     groups: list[list[int] | None],
     paced: bool,
@@ -87,37 +138,63 @@ def stream(
     per_choice: list[list[bytes]] = []
     for i, choice in enumerate(choices):
         opening = common + b'{"index":%d,' % i
+        finish = opening + b'"delta":{},"logprobs":null,"finish_reason":"%s"}' % (
+            choice.finish_reason.encode()
+        )
+        if isinstance(choice, Calls):
+            head += tool_calls.role_chunk(choice, opening, end)
+            events = tool_calls.events(choice, opening, end, paced)
+            per_choice.append(sse.with_finish(events, finish + end, paced))
+            continue
         head += (
             opening + b'"delta":{"role":"assistant","content":"","refusal":null},'
             b'"logprobs":null,"finish_reason":null}' + end
         )
         content = opening + b'"delta":{"content":"'
-        finish = opening + b'"delta":{},"logprobs":null,"finish_reason":"%s"}' % (
-            choice.finish_reason.encode()
-        )
-        if not paced and len(choices) == 1 and groups[0] is None and not req.logprobs:
+        thinking = meta.reasoning_content and choice.reasoning
+        if not paced and len(choices) == 1 and groups[0] is None and not (req.logprobs or thinking):
             after = finish + end + _usage_chunk(gen, choices, common, obfuscation) + sse.DONE
             return [sse.one_frame(head, content, choice.separated(pool), closing, after)]
         if req.logprobs:
             events = _with_logprobs(choice, pool, groups[i], content, end, req.top_logprobs)
         else:
             events = sse.content_events(choice.separated(pool), groups[i], content, closing, paced)
+        if thinking:
+            events = _reasoning_events(choice, pool, opening, end, paced) + events
         per_choice.append(sse.with_finish(events, finish + end, paced))
     tail = _usage_chunk(gen, choices, common, obfuscation)
     return sse.interleave(per_choice, head, tail + sse.DONE, paced)
 
 
+def _reasoning_events(
+    choice: Said, pool: TextPool, opening: bytes, end: bytes, paced: bool
+) -> list[bytes]:
+    """The reasoning as `delta.reasoning_content` events, one token each, before the content."""
+    separated = pool.escaped_separated(choice.reasoning_start, choice.reasoning)
+    start = opening + b'"delta":{"reasoning_content":"'
+    return sse.content_events(separated, None, start, b'"}' + _AFTER + end, paced)
+
+
+_AFTER = b',"logprobs":null,"finish_reason":null}'
+
+
 def _usage_chunk(
-    gen: Generation, choices: list[Choice], common: bytes, obfuscation: bytes
+    gen: Generation, choices: Sequence[Said], common: bytes, obfuscation: bytes
 ) -> bytes:
     if not gen.include_usage:
         return b""
-    usage = chat_usage(gen.prompt_tokens, sum(c.tokens for c in choices))
+    reasoning = sum(c.reasoning for c in choices)
+    usage = chat_usage(gen.prompt_tokens, sum(c.tokens for c in choices) + reasoning, reasoning)
     return b'%s],"usage":%s%s}\n\n' % (common, usage, obfuscation)
 
 
 def _with_logprobs(
-    choice: Choice, pool: TextPool, sizes: list[int] | None, content: bytes, end: bytes, top: int
+    choice: Choice | Made,
+    pool: TextPool,
+    sizes: list[int] | None,
+    content: bytes,
+    end: bytes,
+    top: int,
 ) -> list[bytes]:
     """Content events that carry their tokens' logprobs (slow path: only when asked)."""
     raw = choice.raw_pieces(pool)

@@ -183,6 +183,26 @@ def stop(name: str, value: Any) -> tuple[bytes, ...]:
     return tuple(s.encode("utf-8") for s in value if s)
 
 
+def logit_bias(name: str, value: Any) -> dict[str, float] | None:
+    """Token id (as a string) -> bias in [-100, 100]."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise invalid_type(name, "an object", value)
+    for key, bias in value.items():
+        if not key.isdigit():
+            raise InvalidRequest(
+                f"Invalid key in '{name}': {key}. Keys must be token ids (integers, as strings).",
+                param=name,
+                code="invalid_value",
+            )
+        try:
+            number(f"{name}.{key}", bias, -100, 100)
+        except InvalidRequest as error:  # the message names the key, `param` the field
+            raise InvalidRequest(error.message, param=name, code=error.code) from None
+    return value
+
+
 def is_token(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -1,4 +1,5 @@
-"""Response ids in the real API's shapes: `chatcmpl-` / `cmpl-` + 29 alphanumerics, `req_` + 32 hex.
+"""Ids in the real API's shapes: `chatcmpl-` / `cmpl-` + 29 alphanumerics, tool calls' `call_` + 24
+alphanumerics, `req_` + 32 hex.
 
 Ids are a random per-process stem plus a hex counter, so ids never repeat within a process and the
 stem makes collisions across workers and restarts unlikely. The counter is written with `hex()` on
@@ -26,6 +27,7 @@ class IdSource:
             stem = "".join(secrets.choice(_ALPHABET) for _ in range(29 - 8))
         self._chat = "chatcmpl-" + stem
         self._completion = "cmpl-" + stem
+        self._call = "call_" + stem[:16]
         self._req = "req_" + (secrets.token_hex(8) if request_stem is None else request_stem)
         self._count = itertools.count(1)
 
@@ -34,6 +36,10 @@ class IdSource:
 
     def completion(self) -> str:
         return self._completion + hex(_TAIL_BIT | (next(self._count) % _TAIL_BIT))[2:]
+
+    def call(self) -> str:
+        """A tool call id: `call_` + 24 alphanumerics."""
+        return self._call + hex(_TAIL_BIT | (next(self._count) % _TAIL_BIT))[2:]
 
     def request(self) -> str:
         return self._req + hex(_REQ_BIT | (next(self._count) % _REQ_BIT))[2:]

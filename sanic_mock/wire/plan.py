@@ -24,23 +24,26 @@ class Choice(NamedTuple):
     tokens: int
     finish_reason: str
     cut: tuple[bytes, ...] | None = None  # raw pieces after a stop cut, the last one maybe partial
+    reasoning: int = 0  # hidden reasoning tokens spent before the text (reasoning models)
+    reasoning_start: int = 0  # where the reasoning's text is in the pool (--reasoning-content)
 
     def escaped(self, pool: TextPool) -> bytes:
         if self.cut is None:
             return pool.escaped_text(self.start, self.tokens)
-        return _escape(b"".join(self.cut))
+        return escape(b"".join(self.cut))
 
     def separated(self, pool: TextPool) -> bytes:
         """The escaped pieces joined by `SEP` (see `corpus/pool.py`)."""
         if self.cut is None:
             return pool.escaped_separated(self.start, self.tokens)
-        return SEP.join(_escape(p) for p in self.cut)
+        return SEP.join(escape(p) for p in self.cut)
 
     def raw_pieces(self, pool: TextPool) -> list[bytes]:
         return pool.raw_pieces(self.start, self.tokens) if self.cut is None else list(self.cut)
 
 
-def _escape(raw: bytes) -> bytes:
+def escape(raw: bytes) -> bytes:
+    """Raw UTF-8 text as the inside of a JSON string."""
     return orjson.dumps(raw.decode("utf-8", errors="replace"))[1:-1]
 
 

@@ -5,7 +5,9 @@ time of a frozen dataclass: these are made on every request): one parser per end
 The fields every text-generating request shares are checked from a table, field name -> `Field`
 (`GENERATION_FIELDS`, and `CHAT_GENERATION_FIELDS` which adds `max_completion_tokens`): adding a
 field is one row. The checkers and the real API's error wording are in `fields.py`. Parsing raises
-only `InvalidRequest`, whatever the bytes. Unknown fields are accepted (benchmark clients send vLLM
+only `InvalidRequest`, whatever the bytes. A chat request's tools, `response_format` and
+`reasoning_effort` are parsed by `shapes.py` into `ChatRequest.shape` (None, at the cost of one set
+test, for a plain request). Unknown fields are accepted (benchmark clients send vLLM
 extensions such as `ignore_eos` and `min_tokens`, which are honoured).
 """
 
@@ -29,6 +31,7 @@ from sanic_mock.wire.fields import (
     number_field,
     parse_body,
 )
+from sanic_mock.wire.shapes import SHAPE_FIELDS, Shape, parse_shape
 
 __all__ = [
     "CHAT_GENERATION_FIELDS",
@@ -82,6 +85,10 @@ GENERATION_FIELDS: dict[str, Field] = {
     "seed": integer_field(-(2**63), 2**63 - 1),
     "ignore_eos": boolean_field(),
     "stop": Field(None, None, None, fields.stop),
+    # Only validated: the real API's 400 for a mistyped value.
+    "user": Field(str, None, None, fields.string),
+    "suffix": Field(str, None, None, fields.string),
+    "logit_bias": Field(None, None, None, fields.logit_bias),
 }
 # Chat's: `max_completion_tokens`, which wins over `max_tokens` (ignored by /v1/completions).
 CHAT_GENERATION_FIELDS = {**GENERATION_FIELDS, "max_completion_tokens": integer_field(1)}
@@ -153,6 +160,7 @@ class ChatRequest(NamedTuple):
     gen: Generation
     logprobs: bool
     top_logprobs: int
+    shape: Shape | None = None  # tools, response_format, reasoning_effort (None: plain text)
 
 
 def _message_chars(index: int, message: Any) -> int:
@@ -212,10 +220,14 @@ def parse_chat(body: bytes) -> ChatRequest:
                 param="top_logprobs",
                 code="invalid_value",
             )
-    tools = doc.get("tools")
-    if tools is not None and type(tools) is not list:
-        raise invalid_type("tools", "an array", tools)
-    return ChatRequest(gen, logprobs, top or 0)
+    if SHAPE_FIELDS.isdisjoint(doc):
+        return ChatRequest(gen, logprobs, top or 0)
+    last = messages[-1]
+    shape = parse_shape(doc, last.get("role") if isinstance(last, dict) else None)
+    if shape.tools is not None:  # tool definitions are part of the prompt
+        definitions = orjson.dumps(doc.get("tools") or doc.get("functions"))
+        gen = gen._replace(prompt_tokens=gen.prompt_tokens + tokens_for_chars(len(definitions)))
+    return ChatRequest(gen, logprobs, top or 0, shape)
 
 
 class CompletionRequest(NamedTuple):
@@ -276,6 +288,7 @@ def parse_embedding(body: bytes) -> EmbeddingRequest:
     if fmt not in ("float", "base64"):
         raise fields.unsupported_value("encoding_format", fmt, ("float", "base64"))
     dimensions = fields.integer("dimensions", doc.get("dimensions"), 1)
+    fields.string("user", doc.get("user"))
     tokens = sum(estimate_tokens(i) if isinstance(i, str) else len(i) for i in inputs)
     return EmbeddingRequest(
         model=model,

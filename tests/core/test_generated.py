@@ -7,13 +7,16 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sanic_mock.core.generated import MockAPI
 from sanic_mock.core.reply import Clock
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.corpus.pregen import generate
+from sanic_mock.errors import InvalidRequest
 from sanic_mock.wire.ids import IdSource
-from tests.factories import settings
+from tests.factories import settings as make_settings
 
 POOL = TextPool(generate(16, 0))
 CLOCK = Clock(wall=lambda: 1_700_000_123.9, monotonic=lambda: 5.0)
@@ -21,7 +24,7 @@ OBFUSCATION = (b"xx",)
 
 
 def api(**flat: Any) -> MockAPI:
-    s = settings(**flat)
+    s = make_settings(**flat)
     ids = IdSource(stem="b" * 21, request_stem="1" * 16)
     return MockAPI(POOL, s.generation, s.timing, s.server.models, CLOCK, ids, OBFUSCATION)
 
@@ -88,3 +91,63 @@ def test_paced_settings_time_streams_and_bodies() -> None:
     body = paced.chat(chat(max_tokens=5, ignore_eos=True))
     assert body.frames is None
     assert body.first_delay == pytest.approx(0.05 + 4 * 0.01)  # as long as the stream takes
+
+
+SCHEMA_PARTS = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 40)
+    | st.sampled_from(["object", "string", "integer", "array", "null", "number", "#/$defs/a"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "type",
+                    "properties",
+                    "required",
+                    "items",
+                    "anyOf",
+                    "enum",
+                    "$ref",
+                    "$defs",
+                    "minItems",
+                    "maxLength",
+                    "format",
+                    "a",
+                    "additionalProperties",
+                    "$provider",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(schema=st.dictionaries(st.sampled_from(["type", "properties", "items"]), SCHEMA_PARTS))
+def test_any_schema_gives_an_answer_or_a_400(schema: dict[str, Any]) -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": schema}}
+    for extra in (
+        {"tools": [tool], "tool_choice": "required"},
+        {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "x", "schema": schema},
+            }
+        },
+    ):
+        try:
+            reply = API.chat(chat(**extra))
+        except InvalidRequest:
+            continue
+        doc = orjson.loads(reply.body)
+        message = doc["choices"][0]["message"]
+        made = message["content"] or message["tool_calls"][0]["function"]["arguments"]
+        orjson.loads(made)  # a JSON value, whatever the schema
+
+
+API = api()

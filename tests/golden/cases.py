@@ -45,6 +45,14 @@ def _completion(**extra: Any) -> dict[str, Any]:
 
 
 USAGE = {"include_usage": True}
+_CITY = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
+    "required": ["city", "unit"],
+    "additionalProperties": False,
+}
+_TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": _CITY}}
+_SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "city", "schema": _CITY}}
 CASES = [
     # generated text
     Case("health", "generated", "GET", "/health"),
@@ -79,6 +87,86 @@ CASES = [
         "POST",
         CHAT,
         _chat(stream=True, max_tokens=4, logprobs=True, top_logprobs=1),
+    ),
+    # tools, structured outputs, reasoning (issue 12)
+    Case(
+        "chat-json-tools", "generated", "POST", CHAT, _chat(tools=[_TOOL], tool_choice="required")
+    ),
+    Case(
+        "chat-stream-tools",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(tools=[_TOOL], stream=True, stream_options=USAGE),
+    ),
+    Case(
+        "chat-json-tool-result",
+        "generated",
+        "POST",
+        CHAT,
+        {
+            "model": "gpt-4o-mini",
+            "messages": [
+                {"role": "user", "content": "Weather?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": "{}"},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+            ],
+            "tools": [_TOOL],
+            "max_tokens": 6,
+        },
+    ),
+    Case(
+        "chat-json-function-call",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(functions=[_TOOL["function"]], function_call={"name": "get_weather"}),
+    ),
+    Case(
+        "chat-stream-function-call",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(functions=[_TOOL["function"]], stream=True),
+    ),
+    Case("chat-json-schema", "generated", "POST", CHAT, _chat(response_format=_SCHEMA_FORMAT)),
+    Case(
+        "chat-stream-json-object",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(response_format={"type": "json_object"}, stream=True, max_tokens=8),
+    ),
+    Case(
+        "chat-json-reasoning",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(model="o3-mini", reasoning_effort="low", max_completion_tokens=133),
+    ),
+    Case(
+        "paced-chat-stream-reasoning",
+        "paced",
+        "POST",
+        CHAT,
+        _chat(model="gpt-5-mini", reasoning_effort="minimal", stream=True, max_tokens=20),
+    ),
+    Case(
+        "error-reasoning-effort",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(reasoning_effort="high"),
     ),
     Case("completion-json", "generated", "POST", COMPLETIONS, _completion(max_tokens=10)),
     Case(

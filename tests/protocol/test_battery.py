@@ -118,6 +118,43 @@ def test_chat_stream_clean_sse(transport: Transport, reference: Transport) -> No
     assert [stable(e) for e in events] == [stable(e) for e in expected]
 
 
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "lookup",
+        "parameters": {
+            "type": "object",
+            "properties": {"q": {"type": "string"}, "k": {"type": "integer"}},
+            "required": ["q", "k"],
+        },
+    },
+}
+SHAPED = [
+    {"tools": [TOOL], "tool_choice": "required"},
+    {"response_format": {"type": "json_object"}, "max_tokens": 20},
+    {"model": "o3-mini", "reasoning_effort": "low", "max_completion_tokens": 140},
+]
+
+
+@pytest.mark.parametrize("extra", SHAPED, ids=["tools", "json", "reasoning"])
+def test_tools_json_and_reasoning_same_as_reference(
+    transport: Transport, reference: Transport, extra: dict[str, Any]
+) -> None:
+    body = {**CHAT, **extra}
+    doc = json_answer(transport, "POST", "/chat/completions", body)
+    validate("CreateChatCompletionResponse", doc)
+    expected = json_answer(reference, "POST", "/chat/completions", body)
+    for answer in (doc, expected):  # call ids are per server
+        for call in answer["choices"][0]["message"].get("tool_calls") or []:
+            call["id"] = "call_"
+    assert stable(doc) == stable(expected)
+    stream = {**body, "stream": True, "stream_options": {"include_usage": True}}
+    events = stream_events(transport, "/chat/completions", stream)
+    for event in events:
+        validate("CreateChatCompletionStreamResponse", event)
+    assert events[-1]["usage"] == doc["usage"]
+
+
 def test_legacy_stream_clean_sse(transport: Transport, reference: Transport) -> None:
     body = {**LEGACY, "max_tokens": 20}
     events = stream_events(transport, "/completions", body)

@@ -42,6 +42,9 @@ API_GENERATION_FIELDS: dict[str, tuple[Any, str, str]] = {
     "presence_penalty": ([], "a decimal", "an array"),
     "frequency_penalty": ({}, "a decimal", "an object"),
     "stop": (5, "a string or an array of strings", "an integer"),
+    "user": (123, "a string", "an integer"),
+    "suffix": (5, "a string", "an integer"),
+    "logit_bias": ("x", "an object", "a string"),
 }
 # field -> (lowest, highest) accepted; None: no bound
 RANGES: dict[str, tuple[float | None, float | None]] = {
@@ -235,3 +238,62 @@ def test_parsing_raises_only_invalid_request(fields: dict[str, Any], base: Any) 
     body = orjson.dumps({**base, **fields})
     for parse in (parse_chat, parse_completion, requests.parse_embedding):
         outcome(lambda: parse(body))  # noqa: B023 (called at once)
+
+
+SHAPE_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.sampled_from(
+        [
+            "auto",
+            "none",
+            "required",
+            "function",
+            "custom",
+            "json_schema",
+            "json_object",
+            "f",
+            "text",
+            "low",
+            "xhigh",
+            "name",
+            "a b",
+        ]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "type",
+                    "function",
+                    "name",
+                    "parameters",
+                    "strict",
+                    "json_schema",
+                    "schema",
+                    "description",
+                    "properties",
+                    "required",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(requests.SHAPE_FIELDS)), SHAPE_VALUES, min_size=1, max_size=4
+    ),
+    st.sampled_from(["user", "tool", "assistant"]),
+)
+def test_shapes_raise_only_invalid_request(fields: dict[str, Any], role: str) -> None:
+    """tools, tool_choice, response_format, functions...: arbitrary JSON is a 400 or parses."""
+    messages = [{"role": role, "content": "x"}]
+    outcome(lambda: parse_chat(orjson.dumps({**CHAT, "messages": messages, **fields})))

@@ -1,7 +1,8 @@
 """CPU instructions per request, counted by callgrind: a figure that repeats, to compare changes.
 
     python tools/bench/instructions.py [--repo DIR] [--requests 2000] [--warmup 200]
-        [--scenario chat-json|chat-stream|health|embeddings ...] [--bare] [-- SERVE_ARGS...]
+        [--scenario chat-json|chat-stream|chat-tools|chat-json-schema|health|embeddings ...]
+        [--bare] [-- SERVE_ARGS...]
 
 Starts `python -m sanic_mock serve --port P --pregen-count 4096 --seed 0 [SERVE_ARGS]` under
 `valgrind --tool=callgrind` with the working directory at the repo root (`--repo`, default: the
@@ -35,10 +36,32 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CHAT = {"model": "bench", "messages": [{"role": "user", "content": "Benchmark me."}]}
+# A tool and a response format of the size agents send (tools/bench/run.py uses the same).
+WEATHER = {
+    "type": "object",
+    "properties": {
+        "city": {"type": "string", "description": "City name"},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+        "days": {"type": "integer", "minimum": 1, "maximum": 14},
+    },
+    "required": ["city", "unit", "days"],
+    "additionalProperties": False,
+}
+TOOL = {
+    "type": "function",
+    "function": {"name": "get_weather", "parameters": WEATHER, "strict": True},
+}
+SCHEMA_FORMAT = {"name": "forecast", "schema": WEATHER, "strict": True}
 SCENARIOS: dict[str, tuple[str, str, dict[str, object] | None]] = {
     "chat-json": ("POST", "/v1/chat/completions", CHAT),
     "chat-stream": ("POST", "/v1/chat/completions", {**CHAT, "stream": True}),
     "health": ("GET", "/health", None),
+    "chat-tools": ("POST", "/v1/chat/completions", {**CHAT, "tools": [TOOL]}),
+    "chat-json-schema": (
+        "POST",
+        "/v1/chat/completions",
+        {**CHAT, "response_format": {"type": "json_schema", "json_schema": SCHEMA_FORMAT}},
+    ),
     "embeddings": (
         "POST",
         "/v1/embeddings",

@@ -199,6 +199,20 @@ http {{ access_log off; keepalive_requests 1000000;
 """
 
 
+WEATHER = {
+    "type": "object",
+    "properties": {
+        "city": {"type": "string", "description": "City name"},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+        "days": {"type": "integer", "minimum": 1, "maximum": 14},
+    },
+    "required": ["city", "unit", "days"],
+    "additionalProperties": False,
+}
+TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": WEATHER}}
+SCHEMA = {"name": "forecast", "schema": WEATHER, "strict": True}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -223,6 +237,16 @@ def main() -> None:
         "json": ("/v1/chat/completions", json_body),
         "sse": ("/v1/chat/completions", sse_body),
     }
+    # Tools and structured outputs, on the mock only (bare Sanic has nothing to compare them with):
+    # reported against the mock's own JSON chat row.
+    shaped = {
+        "tools": ("/v1/chat/completions", {**json_body, "tools": [TOOL]}),
+        "schema": (
+            "/v1/chat/completions",
+            {**json_body, "response_format": {"type": "json_schema", "json_schema": SCHEMA}},
+        ),
+    }
+    s_rate: dict[str, list[float]] = {k: [] for k in shaped}
     m: dict[str, list[float]] = {k: [] for k in scenarios}
     b: dict[str, list[float]] = {k: [] for k in [*scenarios, "sends"]}
     with process(mock(port), f"{url_of(port)}/health") as proc:
@@ -235,6 +259,8 @@ def main() -> None:
                     m[key].append(wrk(url_of(port) + path, body, d))
                     b[key].append(wrk(url_of(bport) + path, body, d))
                 b["sends"].append(wrk(url_of(bport) + "/sse-sends", sse_body, d))
+                for key, (path, body) in shaped.items():
+                    s_rate[key].append(wrk(url_of(port) + path, body, d))
         rss, peak = memory_mb(proc.pid)
     m_health, m_json, m_sse = (median(m[k]) for k in scenarios)
     b_health, b_json, b_sse, b_sends = (median(b[k]) for k in b)
@@ -296,6 +322,16 @@ def main() -> None:
             f"{m_sse / b_sse:.2f}",
         )
     )
+    for key, label in (("tools", "a tool call"), ("schema", "a json_schema answer")):
+        rate = median(s_rate[key])
+        rows.append(
+            (
+                f"chat, JSON, {label} (ratio: to the JSON row)",
+                fmt(rate),
+                "—",
+                f"{rate / m_json:.2f}",
+            )
+        )
     lines = [
         "| scenario (HTTP/1.1, 64 connections) | mock-openai req/s | bare Sanic req/s | ratio |",
         "|---|---:|---:|---:|",
