@@ -17,6 +17,18 @@ class Endpoint(NamedTuple):
     path: str  # with `param`: the prefix before it
     param: bool = False  # a path parameter follows `path` (`/v1/models/{model}`)
     open: bool = False  # answered without an API key
+    suffix: str = ""  # what follows the parameter (`/v1/responses/{id}/input_items`)
+
+    @property
+    def pattern(self) -> str:
+        """The Sanic route pattern. A model id may hold a `/`; a response id never does."""
+        if not self.param:
+            return self.path
+        return (
+            self.path
+            + ("<param:str>" if self.path.startswith("/v1/responses") else "<param:path>")
+            + self.suffix
+        )
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -31,8 +43,31 @@ MODEL = Endpoint("get_model", "GET", "/v1/models/", param=True)
 CHAT = Endpoint("chat_completions", "POST", "/v1/chat/completions")
 COMPLETIONS = Endpoint("legacy_completions", "POST", "/v1/completions")
 EMBEDDINGS = Endpoint("create_embeddings", "POST", "/v1/embeddings")
+RESPONSES = Endpoint("create_response", "POST", "/v1/responses")
+INPUT_TOKENS = Endpoint("count_input_tokens", "POST", "/v1/responses/input_tokens")
+RESPONSE = Endpoint("get_response", "GET", "/v1/responses/", param=True)
+RESPONSE_DELETE = Endpoint("delete_response", "DELETE", "/v1/responses/", param=True)
+RESPONSE_ITEMS = Endpoint(
+    "list_input_items", "GET", "/v1/responses/", param=True, suffix="/input_items"
+)
+RESPONSE_CANCEL = Endpoint(
+    "cancel_response", "POST", "/v1/responses/", param=True, suffix="/cancel"
+)
 
-ENDPOINTS = (HEALTH, MODELS, MODEL, CHAT, COMPLETIONS, EMBEDDINGS)
+ENDPOINTS = (
+    HEALTH,
+    MODELS,
+    MODEL,
+    CHAT,
+    COMPLETIONS,
+    EMBEDDINGS,
+    RESPONSES,
+    INPUT_TOKENS,
+    RESPONSE,
+    RESPONSE_DELETE,
+    RESPONSE_ITEMS,
+    RESPONSE_CANCEL,
+)
 # The endpoints without a path parameter, by (method, path): what the fast paths answer.
 EXACT: dict[tuple[str, str], Endpoint] = {(e.method, e.path): e for e in ENDPOINTS if not e.param}
 # Recorded exchanges of these endpoints are served from a recorded corpus.

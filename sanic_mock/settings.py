@@ -121,6 +121,7 @@ class ServerSettings:
     api_key: str | None = None
     verbose: bool = False
     models: tuple[str, ...] = DEFAULT_MODELS  # listed by /v1/models
+    response_store_size: int = 10_000  # stored Responses API responses per worker
 
     def __post_init__(self) -> None:
         _raise_first(
@@ -131,6 +132,7 @@ class ServerSettings:
                 (self.api_key is None or self.api_key != "", "--api-key must not be empty"),
                 (self.workers >= 1, f"--workers must be at least 1, got {self.workers}"),
                 (self.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024"),
+                (self.response_store_size >= 0, "--response-store-size must be >= 0"),
             ]
         )
 

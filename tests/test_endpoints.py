@@ -12,9 +12,11 @@ from sanic_mock.endpoints import (
     ENDPOINTS,
     EXACT,
     HEALTH,
+    INPUT_TOKENS,
     MODEL,
     MODELS,
     REPLAYABLE,
+    RESPONSES,
     endpoint_for_body,
     split_endpoint,
 )
@@ -22,7 +24,7 @@ from sanic_mock.endpoints import (
 
 def test_route_names_are_unique() -> None:
     names = [e.name for e in ENDPOINTS]
-    assert len(names) == len(set(names)) == 6
+    assert len(names) == len(set(names)) == 12
 
 
 def test_route_names() -> None:
@@ -33,12 +35,29 @@ def test_route_names() -> None:
         "chat_completions",
         "legacy_completions",
         "create_embeddings",
+        "create_response",
+        "count_input_tokens",
+        "get_response",
+        "delete_response",
+        "list_input_items",
+        "cancel_response",
     ]
 
 
-def test_method_and_path_pairs_are_unique() -> None:
-    pairs = [(e.method, e.path) for e in ENDPOINTS]
+def test_method_and_route_pairs_are_unique() -> None:
+    pairs = [(e.method, e.pattern) for e in ENDPOINTS]
     assert len(pairs) == len(set(pairs))
+
+
+def test_route_patterns() -> None:
+    patterns = {e.name: e.pattern for e in ENDPOINTS if e.param}
+    assert patterns == {
+        "get_model": "/v1/models/<param:path>",  # a model id may hold a slash
+        "get_response": "/v1/responses/<param:str>",
+        "delete_response": "/v1/responses/<param:str>",
+        "list_input_items": "/v1/responses/<param:str>/input_items",
+        "cancel_response": "/v1/responses/<param:str>/cancel",
+    }
 
 
 def test_exact_holds_every_endpoint_without_a_parameter() -> None:
@@ -48,6 +67,8 @@ def test_exact_holds_every_endpoint_without_a_parameter() -> None:
         ("POST", "/v1/chat/completions"): CHAT,
         ("POST", "/v1/completions"): COMPLETIONS,
         ("POST", "/v1/embeddings"): EMBEDDINGS,
+        ("POST", "/v1/responses"): RESPONSES,
+        ("POST", "/v1/responses/input_tokens"): INPUT_TOKENS,
     }
     assert MODEL not in EXACT.values()
 

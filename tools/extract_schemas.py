@@ -25,6 +25,10 @@ ROOTS = [
     "ListModelsResponse",
     "Model",
     "ErrorResponse",
+    "Response",
+    "ResponseStreamEvent",
+    "ResponseItemList",
+    "TokenCountsResource",
 ]
 
 

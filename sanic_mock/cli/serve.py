@@ -164,6 +164,13 @@ Upstream = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(envvar=ENV + "UPSTREAM", help="Upstream base URL for --on-miss proxy."),
 ]
+ResponseStoreSize = Annotated[
+    int,
+    typer.Option(
+        envvar=ENV + "RESPONSE_STORE_SIZE",
+        help="Responses API responses kept per worker (oldest evicted).",
+    ),
+]
 ToolCallRate = Annotated[
     float,
     typer.Option(
@@ -245,6 +252,7 @@ def serve(
     upstream: Upstream = None,
     upstream_key_env: UpstreamKeyEnvOption = None,
     allow_secrets: AllowSecretsOption = False,
+    response_store_size: ResponseStoreSize = 10_000,
     tool_call_rate: ToolCallRate = 1.0,
     max_parallel_tool_calls: MaxParallelToolCalls = 1,
     reasoning_model: ReasoningModels = None,
@@ -264,6 +272,7 @@ def serve(
             api_key=api_key,
             verbose=verbose,
             models=tuple(model) if model else DEFAULT_MODELS,
+            response_store_size=response_store_size,
         ),
         generation=GenerationSettings(
             pregen_count=pregen_count,

@@ -29,6 +29,7 @@ def answerer_for(
         ids,
         tools=settings.tools,
         reasoning=settings.reasoning,
+        store_size=settings.server.response_store_size,
     )
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
 from sanic_mock.core.reply import SYSTEM, Clock, Reply
+from sanic_mock.core.store import DEFAULT_SIZE, ResponseStore, Stored
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.errors import InvalidRequest
 from sanic_mock.sampling import Sampler, seeded
@@ -28,7 +29,8 @@ from sanic_mock.settings import (
     TimingSettings,
     ToolSettings,
 )
-from sanic_mock.wire import chat, completions, embeddings, sse
+from sanic_mock.tokens import tokens_for_chars
+from sanic_mock.wire import chat, completions, embeddings, responses, sse
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.instances import Instances
@@ -42,6 +44,7 @@ from sanic_mock.wire.requests import (
     parse_completion,
     parse_embedding,
 )
+from sanic_mock.wire.responses_in import input_tokens_body, parse_response
 from sanic_mock.wire.shapes import Shape
 
 R = TypeVar("R")
@@ -62,6 +65,7 @@ class MockAPI:
         obfuscation: tuple[bytes, ...] = sse.OBFUSCATION,
         tools: ToolSettings | None = None,
         reasoning: ReasoningSettings | None = None,
+        store_size: int = DEFAULT_SIZE,
     ) -> None:
         self.pool = pool
         self.sampler = Sampler(
@@ -85,6 +89,7 @@ class MockAPI:
         per_token = reasoning.delay_ms_per_token
         self._thinking_gap = self._gap if per_token is None else per_token / 1000.0
         self._reasons: dict[str, bool] = {}
+        self.store = ResponseStore(store_size, clock.monotonic)
         self.env = Env(
             pool, Instances(self._schema_text, gen.seed), self.ids, tools or ToolSettings()
         )
@@ -131,33 +136,37 @@ class MockAPI:
 
     def chat(self, raw: bytes) -> Reply:
         req = parse_chat(raw)
-        model = req.gen.model
+        if req.shape is None and not self._reasons_about(req.gen.model):
+            return self._generate(req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream)
+        return self._shaped_chat(req)
+
+    def _reasons_about(self, model: str) -> bool:
         reasons = self._reasons.get(model)
         if reasons is None:
             reasons = self.reasoning.reasons(model)
             if len(self._reasons) < 1024:
                 self._reasons[model] = reasons
-        if req.shape is None and not reasons:
-            return self._generate(req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream)
-        return self._shaped_chat(req, reasons)
+        return reasons
 
-    def _shaped_chat(self, req: ChatRequest, reasons: bool) -> Reply:
-        """Tool calls, JSON values and reasoning (see the module docstring)."""
-        shape = req.shape or Shape(None, None, None)
+    def _said(
+        self, gen: Generation, shape: Shape, effort_param: str
+    ) -> tuple[Generation, list[Said], int, Sampler]:
+        """What each choice says (`wire/made.py`), after the hidden reasoning of a reasoning
+        model, which counts against the request's limit: (the generation with the limit left
+        for visible tokens, the choices, the reasoning tokens of each, the sampler used)."""
+        reasons = self._reasons_about(gen.model)
         if shape.effort is not None and not reasons:
             raise InvalidRequest(
-                "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
-                param="reasoning_effort",
+                f"Unsupported parameter: '{effort_param}' is not supported with this model.",
+                param=effort_param,
                 code="unsupported_parameter",
             )
-        gen = req.gen
         thinking = self.reasoning.tokens_for(shape.effort or "medium") if reasons else 0
         limit = gen.limit
-        if limit is not None:  # max_completion_tokens caps reasoning and visible tokens together
+        if limit is not None:  # the limit caps reasoning and visible tokens together
             thinking = min(thinking, limit)
             limit -= thinking
             gen = gen._replace(limit=limit)
-        req = req._replace(gen=gen, shape=shape)
         planned, sampler = self._plan(gen, gen.n)
         said = shaped(shape, planned, limit, self.env, sampler)
         if thinking:
@@ -165,6 +174,13 @@ class MockAPI:
                 c._replace(reasoning=thinking, reasoning_start=sampler.below(self.pool.piece_count))
                 for c in said
             ]
+        return gen, said, thinking, sampler
+
+    def _shaped_chat(self, req: ChatRequest) -> Reply:
+        """Tool calls, JSON values and reasoning (see the module docstring)."""
+        shape = req.shape or Shape(None, None, None)
+        gen, said, thinking, sampler = self._said(req.gen, shape, "reasoning_effort")
+        req = req._replace(gen=gen, shape=shape)
         created = int(self.clock.wall())
         model_json = self._model_json(gen.model)
         wait = thinking * self._thinking_gap
@@ -217,3 +233,54 @@ class MockAPI:
 
     def embeddings(self, raw: bytes) -> Reply:
         return Reply(embeddings.body(parse_embedding(raw)))
+
+    # -- the Responses API -----------------------------------------------------------------
+
+    def input_tokens(self, raw: bytes) -> Reply:
+        return Reply(input_tokens_body(raw))
+
+    def responses(self, raw: bytes) -> Reply:
+        """`POST /v1/responses`: one choice made as for chat (tools, `text.format`, reasoning),
+        as output items; stored unless `store: false`; streamed as typed events."""
+        req = parse_response(raw)
+        history = self.store.conversation(req.previous) if req.previous else ()
+        gen = req.gen
+        if history:  # the earlier turns are part of the prompt
+            added = tokens_for_chars(len(orjson.dumps(history)))
+            gen = gen._replace(prompt_tokens=gen.prompt_tokens + added)
+        gen, said, thinking, sampler = self._said(gen, req.shape, "reasoning.effort")
+        choice = said[0]
+        complete = choice.finish_reason != "length"
+        summary = req.summary is not None
+        items = responses.output_items(choice, self.pool, self.ids, summary, complete, gen.stream)
+        created = int(self.clock.wall())
+        response_id = self.ids.item("resp")
+        usage = responses.usage(gen.prompt_tokens, choice.tokens + thinking, thinking)
+        output = [item.body for item in items]
+        status = "completed" if complete else "incomplete"
+        final = responses.response(
+            response_id, created, req.echo, status, output, usage, created if complete else None
+        )
+        groups = sampler.groups(choice.tokens)
+        steps = choice.tokens if groups is None else len(groups)
+        wait = thinking * self._thinking_gap
+        duration = self._first + wait + max(steps - 1, 0) * self._gap if self._paced or wait else 0
+        if req.store or req.background:
+            inputs = tuple({**i, "id": i["id"] or self._item_id(i)} for i in req.items)
+            due = self.clock.monotonic() + duration if req.background else 0.0
+            self.store.put(Stored(final, inputs, history + inputs + tuple(output), due))
+        if req.background and not gen.stream:  # answered at once, finished later
+            return Reply(orjson.dumps(responses.unfinished(final, "queued")))
+        if not gen.stream:
+            return Reply(orjson.dumps(final), None, duration)
+        started = responses.unfinished(final, "in_progress")
+        frames = responses.events(started, final, items)
+        if not (self._paced or wait):
+            return Reply(b"", [b"".join(frames)])
+        first = self._first + wait
+        offsets = (0.0, *(first + k * self._gap for k in range(len(frames) - 1)))
+        return Reply(b"", frames, offsets=offsets)
+
+    def _item_id(self, item: dict[str, Any]) -> str:
+        prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}
+        return self.ids.item(prefix.get(item.get("type", "message"), "fco"))

@@ -23,6 +23,7 @@ import orjson
 
 from sanic_mock import endpoints
 from sanic_mock.core.reply import SYSTEM, Clock, Reply, Unanswered
+from sanic_mock.core.store import ResponseStore
 from sanic_mock.corpus.answers import Answer, answer
 from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import DONE, Exchange
@@ -34,6 +35,7 @@ from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog
 from sanic_mock.wire.replayed import CHAT, Template, assembled, restream, split
 from sanic_mock.wire.requests import parse_body, parse_chat, parse_completion, parse_embedding
+from sanic_mock.wire.responses_in import input_tokens_body
 
 COMPLETIONS, EMBEDDINGS = endpoints.COMPLETIONS.path, endpoints.EMBEDDINGS.path
 _TEMPLATES = 4096  # cached stream templates per worker (cleared when full)
@@ -70,6 +72,7 @@ class ReplayAPI:
                 m for m in DEFAULT_MODELS if m not in recorded_models
             )
         self.catalog = Catalog(models)
+        self.store = ResponseStore()  # stays empty: nothing is stored from a replay
         self.ids = ids or IdSource()
         self.clock = clock
         self.index = Index(
@@ -85,6 +88,15 @@ class ReplayAPI:
         self._answers: dict[int, Answer] = {}
         self._parsed: dict[int, list[Any]] = {}
         self._templates: dict[tuple[int, str | None, bool, int], Template] = {}
+
+    def input_tokens(self, raw: bytes) -> Reply:
+        return Reply(input_tokens_body(raw))
+
+    def responses(self, raw: bytes) -> Reply:
+        """Recorded corpora hold no `/v1/responses` exchanges yet: a miss, by `--on-miss`."""
+        if self.on_miss is MissPolicy.PROXY:
+            raise Unanswered(endpoints.RESPONSES.path)
+        raise self._nothing(endpoints.RESPONSES.path)
 
     def chat(self, raw: bytes) -> Reply:
         return self.replay(CHAT, raw)

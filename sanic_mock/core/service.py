@@ -16,14 +16,21 @@ import logging
 from typing import NamedTuple, Protocol
 
 from sanic_mock.core.reply import JSON, SYSTEM, Clock, Reply, Unanswered
+from sanic_mock.core.store import ResponseStore
 from sanic_mock.endpoints import (
     CHAT,
     COMPLETIONS,
     EMBEDDINGS,
     HEALTH,
     HEALTH_BODY,
+    INPUT_TOKENS,
     MODEL,
     MODELS,
+    RESPONSE,
+    RESPONSE_CANCEL,
+    RESPONSE_DELETE,
+    RESPONSE_ITEMS,
+    RESPONSES,
     Endpoint,
 )
 from sanic_mock.errors import AuthenticationError, InvalidRequest, OpenAIError, ServerError
@@ -49,12 +56,17 @@ class Answerer(Protocol):
 
     ids: IdSource
     catalog: Catalog
+    store: ResponseStore  # the Responses API's stored responses
 
     def chat(self, raw: bytes) -> Reply: ...
 
     def completions(self, raw: bytes) -> Reply: ...
 
     def embeddings(self, raw: bytes) -> Reply: ...
+
+    def responses(self, raw: bytes) -> Reply: ...
+
+    def input_tokens(self, raw: bytes) -> Reply: ...
 
 
 class Ready(NamedTuple):
@@ -152,6 +164,15 @@ class Service:
             CHAT: answerer.chat,
             COMPLETIONS: answerer.completions,
             EMBEDDINGS: answerer.embeddings,
+            RESPONSES: answerer.responses,
+            INPUT_TOKENS: answerer.input_tokens,
+        }
+        store = answerer.store
+        self._stored = {  # (response id, query string) -> body
+            RESPONSE: store.retrieve,
+            RESPONSE_DELETE: store.delete,
+            RESPONSE_ITEMS: store.input_items,
+            RESPONSE_CANCEL: store.cancel,
         }
 
     def failed(self, error: OpenAIError, where: str) -> Ready:
@@ -164,15 +185,17 @@ class Service:
         body: bytes,
         started: float,
         param: str = "",
+        query: str = "",
     ) -> Ready | Later:
-        """The answer to one request; `param` is the path parameter (`MODEL`'s model id)."""
+        """The answer to one request; `param` is the path parameter (`MODEL`'s model id, a
+        response id) and `query` the query string (read by `RESPONSE_ITEMS`)."""
         if endpoint is HEALTH:
             return HEALTHY
         try:
             authorize(self.authorization, authorization)
             handler = self._posts.get(endpoint)
             if handler is None:
-                return self._get(endpoint, param, started)
+                return self._read(endpoint, param, started, query)
             reply = handler(body)
         except Unanswered:
             if self.forward:
@@ -189,9 +212,14 @@ class Service:
         head = answer_head(reply.content_type, request_id, started, self.clock.monotonic())
         return Ready(200, head, whole)
 
-    def _get(self, endpoint: Endpoint, param: str, started: float) -> Ready:
+    def _read(self, endpoint: Endpoint, param: str, started: float, query: str) -> Ready:
+        """The endpoints that read (or delete, or cancel) what the worker holds: the model
+        catalog and the stored responses."""
         catalog = self.answerer.catalog
-        if endpoint is MODELS:
+        stored = self._stored.get(endpoint)
+        if stored is not None:
+            body = stored(param, query)
+        elif endpoint is MODELS:
             body = catalog.list_body
         elif endpoint is MODEL:
             body = catalog.model(param)

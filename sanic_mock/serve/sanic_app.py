@@ -209,9 +209,11 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
         state.service = service_for(settings)
 
     for endpoint in ENDPOINTS:
-        pattern = endpoint.path + ("<param:path>" if endpoint.param else "")
         app.add_route(
-            _route(state, endpoint), pattern, methods=list(endpoint.methods), name=endpoint.name
+            _route(state, endpoint),
+            endpoint.pattern,
+            methods=list(endpoint.methods),
+            name=endpoint.name,
         )
     return app
 
@@ -221,8 +223,8 @@ def _route(state: Any, endpoint: Endpoint) -> Any:
         service: Service = state.service
         authorization = request.headers.get("authorization")
         started = arrival(request)
-        return respond(
-            request, service.answer(endpoint, authorization, request.body, started, param)
-        )
+        query = request.query_string
+        answer = service.answer(endpoint, authorization, request.body, started, param, query)
+        return respond(request, answer)
 
     return route

@@ -23,6 +23,8 @@ class IdSource:
     fix them for tests, otherwise they are random per source."""
 
     def __init__(self, stem: str | None = None, request_stem: str | None = None) -> None:
+        # responses and their items: a prefix + 48 hex (40 from the stem, 8 of the counter)
+        self._item = secrets.token_hex(20) if stem is None else (stem.encode().hex() * 2)[:40]
         if stem is None:
             stem = "".join(secrets.choice(_ALPHABET) for _ in range(29 - 8))
         self._chat = "chatcmpl-" + stem
@@ -40,6 +42,10 @@ class IdSource:
     def call(self) -> str:
         """A tool call id: `call_` + 24 alphanumerics."""
         return self._call + hex(_TAIL_BIT | (next(self._count) % _TAIL_BIT))[2:]
+
+    def item(self, prefix: str) -> str:
+        """A Responses API id: `resp`, `msg`, `fc`, `rs`... + `_` + 48 hex digits."""
+        return f"{prefix}_{self._item}{next(self._count) % _TAIL_BIT | _TAIL_BIT:x}"
 
     def request(self) -> str:
         return self._req + hex(_REQ_BIT | (next(self._count) % _REQ_BIT))[2:]

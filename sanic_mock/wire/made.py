@@ -54,6 +54,9 @@ class Made(NamedTuple):
     def raw_pieces(self, pool: TextPool) -> list[bytes]:
         return list(self.pieces)
 
+    def raw(self, pool: TextPool) -> bytes:
+        return b"".join(self.pieces)
+
 
 class Call(NamedTuple):
     id: bytes

@@ -41,6 +41,10 @@ class Choice(NamedTuple):
     def raw_pieces(self, pool: TextPool) -> list[bytes]:
         return pool.raw_pieces(self.start, self.tokens) if self.cut is None else list(self.cut)
 
+    def raw(self, pool: TextPool) -> bytes:
+        """The text, raw UTF-8."""
+        return pool.raw_text(self.start, self.tokens) if self.cut is None else b"".join(self.cut)
+
 
 def escape(raw: bytes) -> bytes:
     """Raw UTF-8 text as the inside of a JSON string."""

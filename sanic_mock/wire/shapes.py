@@ -32,7 +32,7 @@ SHAPE_FIELDS = frozenset(
 )
 _NAME = re.compile(r"[a-zA-Z0-9_-]+")
 _NAME_MAX = 64
-_OPEN_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+OPEN_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 
 
 class Tool(NamedTuple):
@@ -115,10 +115,10 @@ def _tool(index: int, tool: Any) -> Tool | None:
     function = tool.get("function")
     if function is None:
         raise fields.missing(f"{where}.function")
-    return _function(f"{where}.function", function)
+    return function_tool(f"{where}.function", function)
 
 
-def _function(where: str, function: Any) -> Tool:
+def function_tool(where: str, function: Any) -> Tool:
     if not isinstance(function, dict):
         raise invalid_type(where, "an object", function)
     if function.get("name") is None:
@@ -144,7 +144,7 @@ def _function(where: str, function: Any) -> Tool:
     if parameters is not None and not isinstance(parameters, dict):
         raise invalid_type(f"{where}.parameters", "an object", parameters)
     strict = fields.boolean(f"{where}.strict", function.get("strict"))
-    return Tool(name, parameters or _OPEN_SCHEMA, bool(strict))
+    return Tool(name, parameters or OPEN_SCHEMA, bool(strict))
 
 
 def _choice(
@@ -190,7 +190,7 @@ def _legacy(doc: dict[str, Any], after_result: bool) -> ToolUse:
         raise invalid_type("functions", "an array", functions)
     if not functions:
         raise fields.empty_array("functions")
-    parsed = tuple(_function(f"functions[{i}]", f) for i, f in enumerate(functions))
+    parsed = tuple(function_tool(f"functions[{i}]", f) for i, f in enumerate(functions))
     mode, named = _choice("function_call", doc.get("function_call"), parsed, nested=False)
     return ToolUse(parsed, mode, named, False, True, after_result)
 

@@ -10,6 +10,7 @@ import pytest
 
 from sanic_mock.core.reply import Clock, Reply, Unanswered
 from sanic_mock.core.service import HEALTHY, SORRY, Later, Ready, Service
+from sanic_mock.core.store import ResponseStore
 from sanic_mock.endpoints import CHAT, COMPLETIONS, EMBEDDINGS, HEALTH, MODEL, MODELS
 from sanic_mock.errors import NotFound
 from sanic_mock.wire.ids import IdSource
@@ -24,6 +25,7 @@ class Fake:
     def __init__(self) -> None:
         self.ids = IdSource(stem="a" * 21, request_stem="0" * 16)
         self.catalog = Catalog(("m1",))
+        self.store = ResponseStore(2, now=lambda: 0.0)
         self.outcome: Reply | Exception = Reply(b"{}")
         self.bodies: list[bytes] = []
 
@@ -38,6 +40,12 @@ class Fake:
 
     def embeddings(self, raw: bytes) -> Reply:
         return Reply(b'"embeddings"')
+
+    def responses(self, raw: bytes) -> Reply:
+        return Reply(b'"responses"')
+
+    def input_tokens(self, raw: bytes) -> Reply:
+        return Reply(b'"input_tokens"')
 
 
 def service(key: str | None = None, forward: bool = False) -> tuple[Service, Fake]:

@@ -18,6 +18,7 @@ from sanic_mock.corpus.format import Corpus
 
 DATA = Path(__file__).resolve().parent / "data"
 CHAT, COMPLETIONS, EMBEDDINGS = "/v1/chat/completions", "/v1/completions", "/v1/embeddings"
+RESPONSES = "/v1/responses"
 WALL = 1_700_000_000.25  # the pinned wall clock (`created`)
 KEY = "sk-golden"
 
@@ -44,6 +45,10 @@ def _completion(**extra: Any) -> dict[str, Any]:
     return {"model": "gpt-3.5-turbo-instruct", "prompt": "Say hi", **extra}
 
 
+def _response(**extra: Any) -> dict[str, Any]:
+    return {"model": "gpt-4o-mini", "input": "Tell me a story.", **extra}
+
+
 USAGE = {"include_usage": True}
 _CITY = {
     "type": "object",
@@ -52,6 +57,7 @@ _CITY = {
     "additionalProperties": False,
 }
 _TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": _CITY}}
+_FLAT_TOOL = {"type": "function", "name": "get_weather", "parameters": _CITY}
 _SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "city", "schema": _CITY}}
 CASES = [
     # generated text
@@ -167,6 +173,51 @@ CASES = [
         "POST",
         CHAT,
         _chat(reasoning_effort="high"),
+    ),
+    # the Responses API (issue 13)
+    Case("responses-json", "generated", "POST", RESPONSES, _response(max_output_tokens=24)),
+    Case(
+        "responses-stream",
+        "generated",
+        "POST",
+        RESPONSES,
+        _response(stream=True, max_output_tokens=16, instructions="Be brief."),
+    ),
+    Case(
+        "responses-tool-call",
+        "generated",
+        "POST",
+        RESPONSES,
+        _response(tools=[_FLAT_TOOL], tool_choice="required", stream=True),
+    ),
+    Case(
+        "responses-reasoning-summary",
+        "generated",
+        "POST",
+        RESPONSES,
+        _response(model="o4-mini", reasoning={"effort": "minimal", "summary": "auto"}),
+    ),
+    Case(
+        "responses-json-schema",
+        "generated",
+        "POST",
+        RESPONSES,
+        _response(text={"format": {"type": "json_schema", "name": "city", "schema": _CITY}}),
+    ),
+    Case(
+        "paced-responses-stream",
+        "paced",
+        "POST",
+        RESPONSES,
+        _response(stream=True, max_output_tokens=16),
+    ),
+    Case("error-responses-no-input", "generated", "POST", RESPONSES, {"model": "gpt-4o"}),
+    Case(
+        "responses-input-tokens",
+        "generated",
+        "POST",
+        "/v1/responses/input_tokens",
+        _response(instructions="Count me."),
     ),
     Case("completion-json", "generated", "POST", COMPLETIONS, _completion(max_tokens=10)),
     Case(

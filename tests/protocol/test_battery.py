@@ -20,7 +20,7 @@ from tests.protocol.support import (
     Transport,
     connect,
 )
-from tests.spec import validate
+from tests.spec import validate, validate_event
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}], "seed": 11}
 LEGACY = {"model": "gpt-3.5-turbo-instruct", "prompt": "Once upon a time", "seed": 11}
@@ -153,6 +153,27 @@ def test_tools_json_and_reasoning_same_as_reference(
     for event in events:
         validate("CreateChatCompletionStreamResponse", event)
     assert events[-1]["usage"] == doc["usage"]
+
+
+def test_responses_api_on_every_transport(transport: Transport, reference: Transport) -> None:
+    body = {"model": "gpt-4o-mini", "input": "Hello", "max_output_tokens": 30}
+    made = json_answer(transport, "POST", "/responses", body)
+    validate("Response", made)
+    assert made["usage"]["output_tokens"] == 30
+    got = json_answer(transport, "GET", f"/responses/{made['id']}")  # the same worker's store
+    assert got == made
+    items = json_answer(transport, "GET", f"/responses/{made['id']}/input_items?order=asc")
+    validate("ResponseItemList", items)
+    assert items["data"][0]["content"][0]["text"] == "Hello"
+    deleted = transport.request("DELETE", f"/responses/{made['id']}")
+    assert deleted.status == 200 and orjson.loads(deleted.body)["deleted"] is True
+    raw = b"".join(transport.stream("/responses", dumps({**body, "stream": True})))
+    blocks = raw.split(b"\n\n")[:-1]
+    events = [orjson.loads(block.split(b"\n", 1)[1].removeprefix(b"data: ")) for block in blocks]
+    for event in events:
+        validate_event(event)
+    assert events[-1]["type"] == "response.incomplete"
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
 
 
 def test_legacy_stream_clean_sse(transport: Transport, reference: Transport) -> None:

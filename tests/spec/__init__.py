@@ -27,3 +27,21 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
 def validate(name: str, instance: Any) -> None:
     """Raise `jsonschema.ValidationError` unless `instance` matches schema `name`."""
     validator(name).validate(instance)
+
+
+@cache
+def _event_schemas() -> dict[str, str]:
+    """Stream event type -> the name of its schema (`ResponseStreamEvent`'s members)."""
+    out = {}
+    for name, schema in _components()["schemas"].items():
+        kinds = schema.get("properties", {}).get("type", {}).get("enum", [])
+        if name.endswith("Event") and len(kinds) == 1:
+            out[kinds[0]] = name
+    return out
+
+
+def validate_event(event: dict[str, Any]) -> None:
+    """A Responses API stream event against the schema of its own `type` (a clearer error than
+    the union's), and against `ResponseStreamEvent`."""
+    validate(_event_schemas()[event["type"]], event)
+    validate("ResponseStreamEvent", event)

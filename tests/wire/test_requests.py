@@ -297,3 +297,37 @@ def test_shapes_raise_only_invalid_request(fields: dict[str, Any], role: str) ->
     """tools, tool_choice, response_format, functions...: arbitrary JSON is a 400 or parses."""
     messages = [{"role": role, "content": "x"}]
     outcome(lambda: parse_chat(orjson.dumps({**CHAT, "messages": messages, **fields})))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "model",
+                "input",
+                "instructions",
+                "tools",
+                "tool_choice",
+                "text",
+                "reasoning",
+                "max_output_tokens",
+                "store",
+                "metadata",
+                "truncation",
+                "previous_response_id",
+                "background",
+                "stream",
+                "temperature",
+            ]
+        ),
+        SHAPE_VALUES,
+        max_size=5,
+    )
+)
+def test_responses_raise_only_invalid_request(doc: dict[str, Any]) -> None:
+    from sanic_mock.wire.responses_in import input_tokens_body, parse_response
+
+    body = orjson.dumps({"model": "m", "input": "x", **doc})
+    outcome(lambda: parse_response(body))
+    outcome(lambda: input_tokens_body(body))

@@ -1,7 +1,8 @@
 """CPU instructions per request, counted by callgrind: a figure that repeats, to compare changes.
 
     python tools/bench/instructions.py [--repo DIR] [--requests 2000] [--warmup 200]
-        [--scenario chat-json|chat-stream|chat-tools|chat-json-schema|health|embeddings ...]
+        [--scenario chat-json|chat-stream|chat-tools|chat-json-schema|responses-json
+                    |responses-stream|health|embeddings ...]
         [--bare] [-- SERVE_ARGS...]
 
 Starts `python -m sanic_mock serve --port P --pregen-count 4096 --seed 0 [SERVE_ARGS]` under
@@ -52,10 +53,13 @@ TOOL = {
     "function": {"name": "get_weather", "parameters": WEATHER, "strict": True},
 }
 SCHEMA_FORMAT = {"name": "forecast", "schema": WEATHER, "strict": True}
+RESPONSE = {"model": "bench", "input": "Benchmark me.", "store": False}
 SCENARIOS: dict[str, tuple[str, str, dict[str, object] | None]] = {
     "chat-json": ("POST", "/v1/chat/completions", CHAT),
     "chat-stream": ("POST", "/v1/chat/completions", {**CHAT, "stream": True}),
     "health": ("GET", "/health", None),
+    "responses-json": ("POST", "/v1/responses", RESPONSE),
+    "responses-stream": ("POST", "/v1/responses", {**RESPONSE, "stream": True}),
     "chat-tools": ("POST", "/v1/chat/completions", {**CHAT, "tools": [TOOL]}),
     "chat-json-schema": (
         "POST",

@@ -211,6 +211,7 @@ WEATHER = {
 }
 TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": WEATHER}}
 SCHEMA = {"name": "forecast", "schema": WEATHER, "strict": True}
+RESPONSE = {"model": "bench", "input": "Benchmark me.", "store": False}
 
 
 def main() -> None:
@@ -240,6 +241,8 @@ def main() -> None:
     # Tools and structured outputs, on the mock only (bare Sanic has nothing to compare them with):
     # reported against the mock's own JSON chat row.
     shaped = {
+        "responses": ("/v1/responses", {**RESPONSE, "max_output_tokens": 256}),
+        "responses-sse": ("/v1/responses", {**RESPONSE, "max_output_tokens": 256, "stream": True}),
         "tools": ("/v1/chat/completions", {**json_body, "tools": [TOOL]}),
         "schema": (
             "/v1/chat/completions",
