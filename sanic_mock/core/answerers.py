@@ -6,7 +6,8 @@ from sanic_mock.core.generated import MockAPI
 from sanic_mock.core.replayed import ReplayAPI
 from sanic_mock.core.reply import SYSTEM, Clock
 from sanic_mock.core.service import Answerer, Service
-from sanic_mock.corpus.loading import load_corpus, load_pool
+from sanic_mock.corpus.loading import load_corpus, load_pools
+from sanic_mock.sampling import fresh_seed
 from sanic_mock.settings import Settings
 from sanic_mock.wire.ids import IdSource
 
@@ -17,10 +18,10 @@ def answerer_for(
     """Generated answers from articles, or replay of a recorded corpus."""
     corpus = load_corpus(settings)
     if corpus.articles is None:
-        models, seed = settings.server.models, settings.generation.seed
+        models, seed = settings.server.models, fresh_seed(settings.generation.seed)
         return ReplayAPI(corpus, settings.replay, models, seed, clock, ids)
-    pool = load_pool(settings, corpus)
-    return MockAPI(pool, settings.generation, settings.timing, settings.server.models, clock, ids)
+    pools = load_pools(settings, corpus)
+    return MockAPI(pools, settings.generation, settings.timing, settings.server.models, clock, ids)
 
 
 def service_for(settings: Settings) -> Service:

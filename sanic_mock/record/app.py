@@ -24,6 +24,7 @@ from sanic_mock.corpus import io
 from sanic_mock.corpus.journal import finish_corpus, journal_path, read_journal
 from sanic_mock.endpoints import HEALTH, REPLAYABLE, split_endpoint
 from sanic_mock.record.proxy import BadGateway, Recorder, response_headers, upstream_base
+from sanic_mock.sampling import fresh_seed
 from sanic_mock.serve.sanic_app import Answer, arrival, respond, sanic_app
 from sanic_mock.settings import Settings
 
@@ -65,7 +66,7 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
     service: Service | None = None
     if rec.out is None and corpus is not None:
         recorded = io.read(corpus, settings.allow_secrets)
-        models, seed = settings.server.models, settings.generation.seed
+        models, seed = settings.server.models, fresh_seed(settings.generation.seed)
         replay = ReplayAPI(recorded, settings.replay, models, seed)
         # The recording proxy never asked for --api-key on replayed answers; it still does not.
         service = Service(replay, None, forward=True)

@@ -10,12 +10,12 @@ import pytest
 
 from sanic_mock.core.generated import MockAPI
 from sanic_mock.core.reply import Clock
-from sanic_mock.corpus.pool import TextPool
+from sanic_mock.corpus.pool import Pools
 from sanic_mock.corpus.pregen import generate
 from sanic_mock.wire.ids import IdSource
 from tests.factories import settings
 
-POOL = TextPool(generate(16, 0))
+POOLS = Pools(generate(16, 0))
 CLOCK = Clock(wall=lambda: 1_700_000_123.9, monotonic=lambda: 5.0)
 OBFUSCATION = (b"xx",)
 
@@ -23,7 +23,7 @@ OBFUSCATION = (b"xx",)
 def api(**flat: Any) -> MockAPI:
     s = settings(**flat)
     ids = IdSource(stem="b" * 21, request_stem="1" * 16)
-    return MockAPI(POOL, s.generation, s.timing, s.server.models, CLOCK, ids, OBFUSCATION)
+    return MockAPI(POOLS, s.generation, s.timing, s.server.models, CLOCK, ids, OBFUSCATION)
 
 
 def chat(**extra: Any) -> bytes:
