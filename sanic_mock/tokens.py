@@ -19,7 +19,8 @@ has the table and where each row comes from):
   otherwise (a 1024×1024 image at high detail: 4 tiles of 170 plus 85; the mock does not fetch
   images, so it cannot know their size), audio or a file 340.
 
-Counts are cached per (text, encoding), so a benchmark's repeated prompts are encoded once.
+Counts are cached per (text, encoding), so a benchmark's repeated prompts are encoded once
+(`tools/bench/instructions.py`: exact counting added ~1.5% to a JSON chat request).
 `PromptCounter` is what request parsing calls: `EXACT` by these rules, or `ESTIMATE`, the
 original server's ceil(chars / 4) (plus the same per-message overheads) for `--token-count
 estimate`. `split_pieces` cuts recorded answers into ~4-character stream events for replay.
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sanic_mock import encodings
@@ -73,11 +73,23 @@ def estimate_tokens(text: str) -> int:
     return tokens_for_chars(len(text))
 
 
-@lru_cache(maxsize=1 << 16)
+# Token counts of texts already seen, per encoding: a benchmark's prompts repeat, and a dict
+# lookup costs a fraction of encoding even a short text. Cleared when full.
+_SEEN: dict[str, dict[str, int]] = {name: {} for name in encodings.NAMES}
+SEEN_MAX = 1 << 16
+
+
 def count_text(text: str, encoding: str) -> int:
     """Tokens of `text` in `encoding`; special-token text such as `<|endoftext|>` is plain text,
     as in a real prompt."""
-    return len(encodings.get(encoding).encode_ordinary(text))
+    seen = _SEEN[encoding]
+    found = seen.get(text)
+    if found is None:
+        found = len(encodings.get(encoding).encode_ordinary(text))
+        if len(seen) >= SEEN_MAX:
+            seen.clear()
+        seen[text] = found
+    return found
 
 
 def count_items(items: Sequence[str | Sequence[int]], encoding: str) -> int:
@@ -94,23 +106,30 @@ def count_chat_prompt(
 ) -> int:
     """`usage.prompt_tokens` of a chat request with valid `messages` (see the module docstring)."""
     enc = encodings.encoding_name(model)
+    seen = _SEEN[enc]
     total = primer(model)
     system = False
     for message in messages:
-        role = message.get("role")
-        total += PER_MESSAGE + count_text(role, enc) if isinstance(role, str) else PER_MESSAGE
-        system = system or role == "system"
-        content = message.get("content")
-        if isinstance(content, str):
-            total += count_text(content, enc)
+        # The common message, {"role": ..., "content": "..."} with both seen before, in lookups.
+        role, content = message.get("role"), message.get("content")
+        if type(role) is str:
+            n = seen.get(role)
+            total += PER_MESSAGE + (count_text(role, enc) if n is None else n)
+            system = system or role == "system"
+        else:
+            total += PER_MESSAGE
+        if type(content) is str:
+            n = seen.get(content)
+            total += count_text(content, enc) if n is None else n
         elif isinstance(content, list):
             total += _parts(content, enc)
-        name = message.get("name")
-        if isinstance(name, str):
-            total += count_text(name, enc) + PER_NAME
-        calls = message.get("tool_calls")
-        if isinstance(calls, list):
-            total += _tool_calls(calls, enc)
+        if len(message) > 2:
+            name = message.get("name")
+            if isinstance(name, str):
+                total += count_text(name, enc) + PER_NAME
+            calls = message.get("tool_calls")
+            if isinstance(calls, list):
+                total += _tool_calls(calls, enc)
     if tools:
         total += count_text(_tool_text(tools), enc) + 9 - (4 if system else 0)
         if model.startswith("gpt-5"):
