@@ -20,7 +20,7 @@ has the table and where each row comes from):
   images, so it cannot know their size), audio or a file 340.
 
 Counts are cached per (text, encoding), so a benchmark's repeated prompts are encoded once
-(`tools/bench/instructions.py`: exact counting added ~1.5% to a JSON chat request).
+(`tools/bench/instructions.py`: exact counting adds ~2.6% to a benchmark JSON chat request).
 `PromptCounter` is what request parsing calls: `EXACT` by these rules, or `ESTIMATE`, the
 original server's ceil(chars / 4) (plus the same per-message overheads) for `--token-count
 estimate`. `split_pieces` cuts recorded answers into ~4-character stream events for replay.
@@ -237,6 +237,14 @@ class PromptCounter(NamedTuple):
     """How request parsing counts prompts: `exact` (the model's tokenizer) or the estimate."""
 
     exact: bool = True
+
+    def warm(self) -> PromptCounter:
+        """Load the default tokenizer now (~0.35 s, once per process) rather than in the first
+        request, whose frames would then all be late; cl100k_base, for gpt-4 and gpt-3.5, is
+        still loaded when first asked for. Returns itself."""
+        if self.exact:
+            encodings.get(encodings.O200K)
+        return self
 
     def chat(self, messages: Sequence[dict[str, Any]], model: str, tools: Any) -> int:
         if self.exact:

@@ -225,3 +225,11 @@ def test_with_port_changes_only_the_port() -> None:
     assert moved.server.port == 4321 and s.server.port == 0
     assert moved.server.authorization == "Bearer k" and moved.generation == s.generation
     assert moved == factories.settings(port=4321, api_key="k", seed=4)
+
+
+def test_token_count_is_parsed_once_with_a_one_line_message() -> None:
+    assert TokenCount.parse("estimate") is TokenCount.ESTIMATE
+    with pytest.raises(SettingsError, match="--token-count must be exact or estimate, got 'x'"):
+        TokenCount.parse("x")
+    assert GenerationSettings(seed=None).article_seed == 0
+    assert GenerationSettings(seed=9).article_seed == 9

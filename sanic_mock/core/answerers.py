@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sanic_mock import encodings
 from sanic_mock.core.generated import MockAPI
 from sanic_mock.core.replayed import ReplayAPI
 from sanic_mock.core.reply import SYSTEM, Clock
@@ -10,6 +9,7 @@ from sanic_mock.core.service import Answerer, Service
 from sanic_mock.corpus.loading import load_corpus, load_pools
 from sanic_mock.sampling import fresh_seed
 from sanic_mock.settings import Settings, TokenCount
+from sanic_mock.tokens import PromptCounter
 from sanic_mock.wire.ids import IdSource
 
 
@@ -20,13 +20,9 @@ def answerer_for(
     corpus = load_corpus(settings)
     if corpus.articles is None:
         models, seed = settings.server.models, fresh_seed(settings.generation.seed)
-        return ReplayAPI(corpus, settings.replay, models, seed, clock, ids)
+        count = PromptCounter(settings.generation.token_count is TokenCount.EXACT)
+        return ReplayAPI(corpus, settings.replay, models, seed, clock, ids, count)
     pools = load_pools(settings, corpus)
-    if settings.generation.token_count is TokenCount.EXACT:
-        # Prompts are counted with the model's tokenizer: the default one (~0.35 s) is loaded
-        # before the server answers /health, not on the first request (cl100k_base, for gpt-4
-        # and gpt-3.5, is still loaded when first asked for).
-        encodings.get(encodings.O200K)
     return MockAPI(pools, settings.generation, settings.timing, settings.server.models, clock, ids)
 
 

@@ -50,7 +50,7 @@ class MockAPI:
             gen.stream_tokens_max,
             seed=fresh_seed(gen.seed),
         )
-        self.count = PromptCounter(gen.token_count is TokenCount.EXACT)
+        self.count = PromptCounter(gen.token_count is TokenCount.EXACT).warm()
         self.ids = ids or IdSource()
         self.catalog = Catalog(models)
         self.clock = clock

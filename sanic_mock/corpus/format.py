@@ -167,15 +167,6 @@ class Articles:
         return self.text[start:end].decode("utf-8")
 
 
-def cut_articles(texts: list[str]) -> Articles:
-    """`texts` as articles, cut by every encoding with tiktoken (for tests and small corpora;
-    `pregen.py` cuts its own articles faster)."""
-    text = "".join(texts).encode("utf-8")
-    cuts = [Articles(text, *cut_texts(texts, name), name) for name in ENCODINGS]
-    first, *others = cuts
-    return Articles(text, first.piece_ends, first.article_ends, first.encoding, tuple(others))
-
-
 @dataclass(frozen=True, slots=True)
 class Corpus:
     kind: str

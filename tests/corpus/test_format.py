@@ -15,10 +15,11 @@ from sanic_mock import encodings
 from sanic_mock.corpus import io
 from sanic_mock.corpus.answers import answer
 from sanic_mock.corpus.errors import CorpusError
-from sanic_mock.corpus.format import ENCODINGS, FORMAT_VERSION, Articles, Corpus, cut_articles
+from sanic_mock.corpus.format import ENCODINGS, FORMAT_VERSION, Articles, Corpus
 from sanic_mock.encodings import CL100K, O200K
 from sanic_mock.tokens import split_pieces
 from tests.factories import (
+    cut_articles,
     json_exchange,
     json_values,
     stream_exchange,
