@@ -136,14 +136,18 @@ class _Writer:
 
 
 def generate(count: int, seed: int) -> Articles:
-    """`count` articles from `seed`, about 400 tokens each, cut by every encoding."""
+    """`count` articles from `seed`, about 300 tokens each, cut by every encoding."""
     writer = _Writer(random.Random(seed))
     interned: defaultdict[str, int] = defaultdict(itertools.count().__next__)
     ids: list[int] = []
     unit_ends: list[int] = []
     for _ in range(count):
         blocks = writer.article(lx.TOPICS[int(writer.rng.random() * len(lx.TOPICS))])
-        ids.extend(map(interned.__getitem__, _UNIT.findall("\n\n".join(blocks) + "\n\n")))
+        text = "\n\n".join(blocks) + "\n\n"
+        units = _UNIT.findall(text)
+        if sum(map(len, units)) != len(text):  # pragma: no cover - the lexicon has no "  "
+            raise RuntimeError("an article does not cut into units")
+        ids.extend(map(interned.__getitem__, units))
         unit_ends.append(len(ids))
     # A code block's marker unit stands for the block (its spaces and line breaks kept whole).
     texts = [_CODE_MARK.sub(lambda m: lx.CODE[int(m.group(1))], u) for u in interned]
@@ -151,7 +155,8 @@ def generate(count: int, seed: int) -> Articles:
     ends = np.asarray(unit_ends, dtype=np.int64) - 1
     data = [t.encode("utf-8") for t in texts]
     byte_lengths = np.array([len(b) for b in data], dtype=np.int64)
-    text = _expand(np.frombuffer(b"".join(data), dtype=np.uint8), byte_lengths, unit_ids).tobytes()
+    raw = np.frombuffer(b"".join(data), dtype=np.uint8)
+    text_bytes = _expand(raw, byte_lengths, unit_ids).tobytes()
     cuts = []
     for name in ENCODINGS:
         per_unit = [token_lengths(t, name, strict=True) for t in texts]
@@ -161,14 +166,14 @@ def generate(count: int, seed: int) -> Articles:
         article_ends = np.cumsum(counts[unit_ids])[ends]
         cuts.append(
             Articles(
-                text,
+                text_bytes,
                 np.cumsum(piece_lengths, dtype=np.uint64).astype(np.uint32),
                 article_ends.astype(np.uint32),
                 name,
             )
         )
     first, *others = cuts
-    return Articles(text, first.piece_ends, first.article_ends, first.encoding, tuple(others))
+    return Articles(text_bytes, first.piece_ends, first.article_ends, first.encoding, tuple(others))
 
 
 def _expand(
