@@ -10,6 +10,7 @@ its output reproducible regardless of what else the server is doing.
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,6 +76,11 @@ class Sampler:
             out.append(size)
             tokens -= size
         return out
+
+
+def fresh_seed(seed: int | None) -> int:
+    """`seed`, or a new random one when None (a server started without --seed)."""
+    return secrets.randbits(63) if seed is None else seed
 
 
 def draw_lengths(

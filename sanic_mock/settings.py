@@ -10,7 +10,8 @@ message of a bad value.
 
 Built by `sanic_mock.cli` from the command line and `MOCK_OPENAI_*` variables; nothing else reads
 the environment. Defaults are the original Rust server's (port 3000, 4096 pre-generated articles,
-completion length ~ Normal(256, 64), no delay), so `Settings()` serves as `mock-openai serve`.
+completion length ~ Normal(256, 64), no delay), so `Settings()` serves as `mock-openai serve`;
+unlike it, answers start at a different place on every start unless `--seed` is given.
 """
 
 from __future__ import annotations
@@ -98,6 +99,17 @@ def _timing_error(text: str) -> str:
     return f"--replay-timing must be none, recorded or scaled:F (F > 0), got {text!r}"
 
 
+class TokenCount(Enum):
+    """`--token-count`: prompts counted with the model's tokenizer, or ~4 characters a token."""
+
+    EXACT = "exact"
+    ESTIMATE = "estimate"
+
+    @classmethod
+    def parse(cls, text: str) -> TokenCount:
+        return _choice(cls, text, f"--token-count must be exact or estimate, got {text!r}")
+
+
 class Http2Engine(Enum):
     """`--http2-engine`: the ASGI server behind HTTP/2 (and, with hypercorn, HTTP/3)."""
 
@@ -153,7 +165,10 @@ class GenerationSettings:
     stream_tokens_min: int = 1
     stream_tokens_max: int = 1
     corpus: Path | None = None  # a corpus file (articles or recorded); None: generated
-    seed: int = 0
+    # --seed: the articles and every draw (lengths, positions). None: the articles of seed 0 and
+    # draws that differ on every start (each worker its own).
+    seed: int | None = None
+    token_count: TokenCount = TokenCount.EXACT
     # Where generated article corpora are kept between runs (None: generate every time).
     cache_dir: Path | None = None
 
@@ -172,11 +187,16 @@ class GenerationSettings:
                     high >= low,
                     f"--stream-tokens-max ({high}) must be >= --stream-tokens-min ({low})",
                 ),
-                (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
+                (self.seed is None or self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
             ]
         )
         if self.corpus is not None and not self.corpus.is_file():
             raise SettingsError(f"--corpus {self.corpus}: no such file")
+
+    @property
+    def article_seed(self) -> int:
+        """The seed the generated articles are written from (0 unless --seed)."""
+        return 0 if self.seed is None else self.seed
 
 
 @dataclass(frozen=True, slots=True)

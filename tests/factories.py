@@ -13,7 +13,9 @@ from typing import Any
 import orjson
 from hypothesis import strategies as st
 
+from sanic_mock.corpus.cuts import cut_texts
 from sanic_mock.corpus.exchanges import Exchange
+from sanic_mock.corpus.format import ENCODINGS, Articles
 from sanic_mock.settings import (
     GenerationSettings,
     Http2Engine,
@@ -171,3 +173,10 @@ json_values = st.recursive(
     ),
     max_leaves=12,
 )
+
+
+def cut_articles(texts: list[str]) -> Articles:
+    """`texts` as articles, cut by every encoding with tiktoken."""
+    text = "".join(texts).encode("utf-8")
+    first, *others = (Articles(text, *cut_texts(texts, name), name) for name in ENCODINGS)
+    return Articles(text, first.piece_ends, first.article_ends, first.encoding, tuple(others))

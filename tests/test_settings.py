@@ -23,6 +23,7 @@ from sanic_mock.settings import (
     SettingsError,
     TimingSettings,
     TLSSettings,
+    TokenCount,
 )
 from tests import factories
 
@@ -32,7 +33,8 @@ def test_defaults_serve_as_mock_openai_serve() -> None:
     assert (s.server.host, s.server.port, s.server.workers) == ("127.0.0.1", 3000, 1)
     assert s.server.models == DEFAULT_MODELS and s.server.authorization is None
     assert (s.generation.pregen_count, s.generation.token_mean) == (4096, 256.0)
-    assert s.generation.token_stddev == 64.0 and s.generation.seed == 0
+    assert s.generation.token_stddev == 64.0 and s.generation.seed is None
+    assert s.generation.article_seed == 0 and s.generation.token_count is TokenCount.EXACT
     assert s.timing.first_delay_s == 0.0 and s.timing.event_delay_s == 0.0
     assert s.replay.mode is ReplayMode.MATCH and s.replay.on_miss is MissPolicy.SAMPLE
     assert s.replay.scale is None
@@ -223,3 +225,11 @@ def test_with_port_changes_only_the_port() -> None:
     assert moved.server.port == 4321 and s.server.port == 0
     assert moved.server.authorization == "Bearer k" and moved.generation == s.generation
     assert moved == factories.settings(port=4321, api_key="k", seed=4)
+
+
+def test_token_count_is_parsed_once_with_a_one_line_message() -> None:
+    assert TokenCount.parse("estimate") is TokenCount.ESTIMATE
+    with pytest.raises(SettingsError, match="--token-count must be exact or estimate, got 'x'"):
+        TokenCount.parse("x")
+    assert GenerationSettings(seed=None).article_seed == 0
+    assert GenerationSettings(seed=9).article_seed == 9

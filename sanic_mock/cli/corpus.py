@@ -34,7 +34,8 @@ def corpus_build(
     io.write(out, corpus)
     a = corpus.require_articles()
     size = out.stat().st_size
-    print(f"wrote {out}: {a.article_count} articles, {a.piece_count} tokens, {size} bytes")
+    tokens = ", ".join(f"{a.cut(e).piece_count} {e} tokens" for e in a.encodings)
+    print(f"wrote {out}: {a.article_count} articles, {tokens}, {size} bytes")
 
 
 def corpus_inspect(path: Annotated[Path, typer.Argument(help="Corpus file.")]) -> None:
@@ -56,7 +57,9 @@ def corpus_inspect(path: Annotated[Path, typer.Argument(help="Corpus file.")]) -
     for key, value in sorted(corpus.generator.items()):
         print(f"generator:   {key} = {value}")
     print(f"articles:    {a.article_count}")
-    print(f"tokens:      {a.piece_count} ({len(a.text) / a.piece_count:.2f} bytes per token)")
+    for name in a.encodings:
+        n = a.cut(name).piece_count
+        print(f"tokens:      {n} {name} ({len(a.text) / n:.2f} bytes per token)")
     print(
         f"per article: min {per_article.min()}, median {int(np.median(per_article))}, "
         f"max {per_article.max()} tokens"

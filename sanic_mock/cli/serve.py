@@ -34,6 +34,7 @@ from sanic_mock.settings import (
     Settings,
     TimingSettings,
     TLSSettings,
+    TokenCount,
     ToolSettings,
 )
 
@@ -73,7 +74,23 @@ CorpusFile = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(envvar=ENV + "CORPUS", help="Corpus file to serve (default: generated)."),
 ]
-Seed = Annotated[int, typer.Option(envvar=ENV + "SEED", help="Seed for articles and draws.")]
+Seed = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        envvar=ENV + "SEED",
+        help="Seed for the articles and every draw, for reproducible answers "
+        "[default: the articles of seed 0, answers that differ on every start].",
+        show_default=False,
+    ),
+]
+TokenCountText = Annotated[
+    str,
+    typer.Option(
+        envvar=ENV + "TOKEN_COUNT",
+        help="Prompt tokens: 'exact' (the model's tokenizer, as the API counts) or "
+        "'estimate' (~4 characters a token, cheaper).",
+    ),
+]
 CacheDir = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
@@ -233,7 +250,8 @@ def serve(
     stream_tokens_min: StreamTokensMin = 1,
     stream_tokens_max: StreamTokensMax = 1,
     corpus: CorpusFile = None,
-    seed: Seed = 0,
+    seed: Seed = None,
+    token_count: TokenCountText = "exact",
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
     model: Models = None,
@@ -282,6 +300,7 @@ def serve(
             stream_tokens_max=stream_tokens_max,
             corpus=corpus,
             seed=seed,
+            token_count=TokenCount.parse(token_count),
             cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         ),
         timing=TimingSettings(

@@ -6,8 +6,10 @@ from sanic_mock.core.generated import MockAPI
 from sanic_mock.core.replayed import ReplayAPI
 from sanic_mock.core.reply import SYSTEM, Clock
 from sanic_mock.core.service import Answerer, Service
-from sanic_mock.corpus.loading import load_corpus, load_pool
-from sanic_mock.settings import Settings
+from sanic_mock.corpus.loading import load_corpus, load_pools
+from sanic_mock.sampling import fresh_seed
+from sanic_mock.settings import Settings, TokenCount
+from sanic_mock.tokens import PromptCounter
 from sanic_mock.wire.ids import IdSource
 
 
@@ -17,11 +19,12 @@ def answerer_for(
     """Generated answers from articles, or replay of a recorded corpus."""
     corpus = load_corpus(settings)
     if corpus.articles is None:
-        models, seed = settings.server.models, settings.generation.seed
-        return ReplayAPI(corpus, settings.replay, models, seed, clock, ids)
-    pool = load_pool(settings, corpus)
+        models, seed = settings.server.models, fresh_seed(settings.generation.seed)
+        count = PromptCounter(settings.generation.token_count is TokenCount.EXACT)
+        return ReplayAPI(corpus, settings.replay, models, seed, clock, ids, count)
+    pools = load_pools(settings, corpus)
     return MockAPI(
-        pool,
+        pools,
         settings.generation,
         settings.timing,
         settings.server.models,

@@ -20,16 +20,18 @@ import orjson
 
 from sanic_mock.core.reply import SYSTEM, Clock, Reply
 from sanic_mock.core.store import DEFAULT_SIZE, ResponseStore, Stored
-from sanic_mock.corpus.pool import TextPool
+from sanic_mock.corpus.pool import Pools, TextPool
+from sanic_mock.encodings import O200K, encoding_name
 from sanic_mock.errors import InvalidRequest
-from sanic_mock.sampling import Sampler, seeded
+from sanic_mock.sampling import Sampler, fresh_seed, seeded
 from sanic_mock.settings import (
     GenerationSettings,
     ReasoningSettings,
     TimingSettings,
+    TokenCount,
     ToolSettings,
 )
-from sanic_mock.tokens import tokens_for_chars
+from sanic_mock.tokens import PromptCounter, tokens_for_chars
 from sanic_mock.wire import chat, completions, embeddings, responses, sse
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.ids import IdSource
@@ -56,7 +58,7 @@ _NOT_IN_STRINGS = str.maketrans(
 class MockAPI:
     def __init__(
         self,
-        pool: TextPool,
+        pools: Pools,
         gen: GenerationSettings,
         timing: TimingSettings,
         models: tuple[str, ...],
@@ -67,20 +69,22 @@ class MockAPI:
         reasoning: ReasoningSettings | None = None,
         store_size: int = DEFAULT_SIZE,
     ) -> None:
-        self.pool = pool
+        self.pools = pools
         self.sampler = Sampler(
             gen.token_mean,
             gen.token_stddev,
-            pool.piece_count,
+            pools.start_count,
             gen.stream_tokens_min,
             gen.stream_tokens_max,
-            seed=gen.seed,
+            seed=fresh_seed(gen.seed),
         )
+        self.count = PromptCounter(gen.token_count is TokenCount.EXACT).warm()
         self.ids = ids or IdSource()
         self.catalog = Catalog(models)
         self.clock = clock
         self.obfuscation = obfuscation
-        self.fingerprint = b"fp_" + hashlib.sha256(b"%d" % gen.seed).hexdigest()[:10].encode()
+        digest = hashlib.sha256(b"%d" % gen.article_seed).hexdigest()
+        self.fingerprint = b"fp_" + digest[:10].encode()
         self._model_json_cache: dict[str, bytes] = {}
         self._first = timing.first_delay_s
         self._gap = timing.event_delay_s
@@ -91,13 +95,17 @@ class MockAPI:
         self._reasons: dict[str, bool] = {}
         self.store = ResponseStore(store_size, clock.monotonic)
         self.env = Env(
-            pool, Instances(self._schema_text, gen.seed), self.ids, tools or ToolSettings()
+            pools.default,
+            Instances(self._schema_text, gen.article_seed),
+            self.ids,
+            tools or ToolSettings(),
+            O200K,
         )
 
     def _schema_text(self, rng: random.Random, low: int, high: int) -> str:
         """Whole words of the pool for a string of a generated JSON value, `low`..`high`
         characters (markdown marks left out)."""
-        pool, words = self.pool, ""
+        pool, words = self.pools.pool(O200K), ""
         while len(words) < max(low, 1):
             raw = pool.raw_text(rng.randrange(pool.piece_count), rng.randint(4, 24))
             text = raw.decode("utf-8", "replace").translate(_NOT_IN_STRINGS).split()
@@ -109,9 +117,9 @@ class MockAPI:
             words = words[: cut if cut > 0 else high]
         return words
 
-    def _plan(self, gen: Generation, count: int) -> tuple[list[Choice], Sampler]:
+    def _plan(self, gen: Generation, pool: TextPool, count: int) -> tuple[list[Choice], Sampler]:
         sampler = self.sampler if gen.seed is None else seeded(gen.seed, gen.seed_key, self.sampler)
-        return plan(gen, self.pool, sampler, count), sampler
+        return plan(gen, pool, sampler, count), sampler
 
     def _model_json(self, model: str) -> bytes:
         found = self._model_json_cache.get(model)
@@ -135,7 +143,7 @@ class MockAPI:
         return Reply(body, None, self._first + thinking + max(steps - 1, 0) * self._gap)
 
     def chat(self, raw: bytes) -> Reply:
-        req = parse_chat(raw)
+        req = parse_chat(raw, self.count)
         if req.shape is None and not self._reasons_about(req.gen.model):
             return self._generate(req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream)
         return self._shaped_chat(req)
@@ -150,10 +158,11 @@ class MockAPI:
 
     def _said(
         self, gen: Generation, shape: Shape, effort_param: str
-    ) -> tuple[Generation, list[Said], int, Sampler]:
+    ) -> tuple[Generation, list[Said], int, Sampler, TextPool]:
         """What each choice says (`wire/made.py`), after the hidden reasoning of a reasoning
         model, which counts against the request's limit: (the generation with the limit left
-        for visible tokens, the choices, the reasoning tokens of each, the sampler used)."""
+        for visible tokens, the choices, the reasoning tokens of each, the sampler used, the
+        pool of the model's encoding)."""
         reasons = self._reasons_about(gen.model)
         if shape.effort is not None and not reasons:
             raise InvalidRequest(
@@ -167,19 +176,22 @@ class MockAPI:
             thinking = min(thinking, limit)
             limit -= thinking
             gen = gen._replace(limit=limit)
-        planned, sampler = self._plan(gen, gen.n)
-        said = shaped(shape, planned, limit, self.env, sampler)
+        encoding = encoding_name(gen.model)
+        pool = self.pools.pool(encoding)
+        planned, sampler = self._plan(gen, pool, gen.n)
+        env = self.env._replace(pool=pool, encoding=encoding)
+        said = shaped(shape, planned, limit, env, sampler)
         if thinking:
             said = [
-                c._replace(reasoning=thinking, reasoning_start=sampler.below(self.pool.piece_count))
+                c._replace(reasoning=thinking, reasoning_start=sampler.below(pool.piece_count))
                 for c in said
             ]
-        return gen, said, thinking, sampler
+        return gen, said, thinking, sampler, pool
 
     def _shaped_chat(self, req: ChatRequest) -> Reply:
         """Tool calls, JSON values and reasoning (see the module docstring)."""
         shape = req.shape or Shape(None, None, None)
-        gen, said, thinking, sampler = self._said(req.gen, shape, "reasoning_effort")
+        gen, said, thinking, sampler, pool = self._said(req.gen, shape, "reasoning_effort")
         req = req._replace(gen=gen, shape=shape)
         created = int(self.clock.wall())
         model_json = self._model_json(gen.model)
@@ -188,11 +200,11 @@ class MockAPI:
         meta = Meta(self.ids.chat().encode(), created, model_json, self.fingerprint)
         meta = meta._replace(reasoning_content=shown)
         if not gen.stream:
-            return self._timed(chat.shaped_body(meta, req, said, self.pool), sampler, said, wait)
+            return self._timed(chat.shaped_body(meta, req, said, pool), sampler, said, wait)
         meta = meta._replace(obfuscation=sse.obfuscation_field(created, self.obfuscation))
         groups = [sampler.groups(c.tokens) for c in said]
         paced = self._paced or wait > 0
-        frames = chat.stream(meta, req, said, self.pool, groups, paced)
+        frames = chat.stream(meta, req, said, pool, groups, paced)
         if not shown or self._thinking_gap == self._gap:
             # shown reasoning is paced like content; hidden, it delays the first frame
             return Reply(b"", frames, self._first + (0 if shown else wait), self._gap)
@@ -202,7 +214,7 @@ class MockAPI:
         return Reply(b"", frames, offsets=tuple(offsets))
 
     def completions(self, raw: bytes) -> Reply:
-        req = parse_completion(raw)
+        req = parse_completion(raw, self.count)
         count = req.gen.n * req.prompts
         return self._generate(
             req, req.gen, count, self.ids.completion(), completions.body, completions.stream
@@ -219,40 +231,42 @@ class MockAPI:
             [Meta, R, list[Choice], TextPool, list[list[int] | None], bool], list[bytes]
         ],
     ) -> Reply:
-        choices, sampler = self._plan(gen, count)
+        # The text is cut into the tokens of the model's encoding (usage counts them).
+        pool = self.pools.pool(encoding_name(gen.model))
+        choices, sampler = self._plan(gen, pool, count)
         created = int(self.clock.wall())
         model_json = self._model_json(gen.model)
         if not gen.stream:
             meta = Meta(response_id.encode(), created, model_json, self.fingerprint)
-            return self._timed(body(meta, req, choices, self.pool), sampler, choices)
+            return self._timed(body(meta, req, choices, pool), sampler, choices)
         obfuscation = sse.obfuscation_field(created, self.obfuscation)
         meta = Meta(response_id.encode(), created, model_json, self.fingerprint, obfuscation)
         groups = [sampler.groups(c.tokens) for c in choices]
-        frames = stream(meta, req, choices, self.pool, groups, self._paced)
+        frames = stream(meta, req, choices, pool, groups, self._paced)
         return Reply(b"", frames, self._first, self._gap)
 
     def embeddings(self, raw: bytes) -> Reply:
-        return Reply(embeddings.body(parse_embedding(raw)))
+        return Reply(embeddings.body(parse_embedding(raw, self.count)))
 
     # -- the Responses API -----------------------------------------------------------------
 
     def input_tokens(self, raw: bytes) -> Reply:
-        return Reply(input_tokens_body(raw))
+        return Reply(input_tokens_body(raw, self.count))
 
     def responses(self, raw: bytes) -> Reply:
         """`POST /v1/responses`: one choice made as for chat (tools, `text.format`, reasoning),
         as output items; stored unless `store: false`; streamed as typed events."""
-        req = parse_response(raw)
+        req = parse_response(raw, self.count)
         history = self.store.conversation(req.previous) if req.previous else ()
         gen = req.gen
-        if history:  # the earlier turns are part of the prompt
+        if history:  # the earlier turns are part of the prompt (estimated: ~4 characters a token)
             added = tokens_for_chars(len(orjson.dumps(history)))
             gen = gen._replace(prompt_tokens=gen.prompt_tokens + added)
-        gen, said, thinking, sampler = self._said(gen, req.shape, "reasoning.effort")
+        gen, said, thinking, sampler, pool = self._said(gen, req.shape, "reasoning.effort")
         choice = said[0]
         complete = choice.finish_reason != "length"
         summary = req.summary is not None
-        items = responses.output_items(choice, self.pool, self.ids, summary, complete, gen.stream)
+        items = responses.output_items(choice, pool, self.ids, summary, complete, gen.stream)
         created = int(self.clock.wall())
         response_id = self.ids.item("resp")
         usage = responses.usage(gen.prompt_tokens, choice.tokens + thinking, thinking)

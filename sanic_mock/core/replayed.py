@@ -31,6 +31,7 @@ from sanic_mock.corpus.format import Corpus
 from sanic_mock.corpus.index import DEFAULT_IGNORE, Index
 from sanic_mock.errors import InvalidRequest, NotFound, OpenAIError
 from sanic_mock.settings import DEFAULT_MODELS, MissPolicy, ReplayMode, ReplaySettings
+from sanic_mock.tokens import EXACT, PromptCounter
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog
 from sanic_mock.wire.replayed import CHAT, Template, assembled, restream, split
@@ -63,9 +64,12 @@ class ReplayAPI:
         seed: int,
         clock: Clock = SYSTEM,
         ids: IdSource | None = None,
+        count: PromptCounter = EXACT,
     ) -> None:
         """`models` are listed, or with the default list the recorded models first; `seed`
-        makes the sampled answers to misses reproducible."""
+        makes the sampled answers to misses reproducible; `count` counts prompts (for answers
+        recorded without usage)."""
+        self.count = count.warm()
         recorded_models = sorted({e.model for e in corpus.exchanges if e.model})
         if models == DEFAULT_MODELS and recorded_models:
             models = tuple(recorded_models) + tuple(
@@ -90,7 +94,7 @@ class ReplayAPI:
         self._templates: dict[tuple[int, str | None, bool, int], Template] = {}
 
     def input_tokens(self, raw: bytes) -> Reply:
-        return Reply(input_tokens_body(raw))
+        return Reply(input_tokens_body(raw, self.count))
 
     def responses(self, raw: bytes) -> Reply:
         """Recorded corpora hold no `/v1/responses` exchanges yet: a miss, by `--on-miss`."""
@@ -137,11 +141,11 @@ class ReplayAPI:
     def replay(self, endpoint: str, raw: bytes) -> Reply:
         """The reply to a request of `endpoint` (one of the three above)."""
         if endpoint == CHAT:
-            gen = parse_chat(raw).gen
+            gen = parse_chat(raw, self.count).gen
         elif endpoint == COMPLETIONS:
-            gen = parse_completion(raw).gen
+            gen = parse_completion(raw, self.count).gen
         else:
-            parse_embedding(raw)
+            parse_embedding(raw, self.count)
             gen = None
         ex, matched = self.find(endpoint, parse_body(raw))
         if not ex.ok:

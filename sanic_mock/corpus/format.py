@@ -2,15 +2,17 @@
 
 A corpus file is one msgpack map (see `corpus/README.md` at the repository root):
 
-    {"format": "mock-openai-corpus", "version": 2, "kind": "articles",
+    {"format": "mock-openai-corpus", "version": 3, "kind": "articles",
      "generator": {...what built it...},
      "articles": {"text": <bin utf-8>,
-                  "piece_lengths": <bin uint8>, "article_ends": <bin uint32 LE>}}
+                  "encodings": {"o200k_base": {"piece_lengths": <bin uint8>,
+                                               "article_ends": <bin uint32 LE>},
+                                "cl100k_base": {...the same...}}}}
 
-`text` is every article concatenated; `piece_lengths[i]` is the byte length of token piece `i`
-(in memory: `piece_ends`, their running sum); `article_ends[j]` is the piece index where
-article `j` ends. Storing one blob and two offset
-arrays (not lists of strings) makes a 4096-article corpus load in milliseconds.
+`text` is every article concatenated, cut into real tokens once per encoding (`cuts.py`):
+`piece_lengths[i]` is the byte length of token `i` (in memory: `piece_ends`, their running sum);
+`article_ends[j]` is the token index where article `j` ends. Storing one blob and two offset
+arrays per encoding (not lists of strings) makes a 4096-article corpus load in milliseconds.
 
 A recorded corpus (kind "recorded", since version 2) holds `"exchanges"`, a list of recorded
 request/answer maps (see `corpus/exchanges.py`), instead of `"articles"`.
@@ -28,14 +30,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from sanic_mock.corpus.cuts import cut_texts
 from sanic_mock.corpus.errors import CorpusError
+from sanic_mock.encodings import CL100K, O200K
 
 if TYPE_CHECKING:
     from sanic_mock.corpus.exchanges import Exchange
 
 FORMAT_NAME = "mock-openai-corpus"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 KINDS = ("articles", "recorded")
+ENCODINGS = (O200K, CL100K)  # every articles corpus is cut by each; the first is the default
 
 U32 = npt.NDArray[np.uint32]
 
@@ -57,19 +62,73 @@ def migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "version": 2}
 
 
+def migrate_2_to_3(doc: dict[str, Any]) -> dict[str, Any]:
+    """v3 cuts the text into real tokens, once per encoding, where v2 had ~4-character pieces:
+    the articles are found by the v2 offsets and cut again with tiktoken (`cuts.py`)."""
+    articles = doc.get("articles")
+    if isinstance(articles, dict) and "piece_lengths" in articles:
+        text, lengths, ends = (articles.get(k) for k in ("text", "piece_lengths", "article_ends"))
+        if not (isinstance(text, bytes) and isinstance(lengths, bytes) and isinstance(ends, bytes)):
+            raise CorpusError("articles: expected text, piece_lengths and article_ends")
+        if len(ends) % 4 or not lengths:
+            raise CorpusError("articles.article_ends: expected a uint32 array")
+        byte_ends = np.cumsum(np.frombuffer(lengths, dtype=np.uint8), dtype=np.uint64)
+        article_ends = np.frombuffer(ends, dtype="<u4").astype(np.int64)
+        if not len(article_ends) or article_ends.max() > len(byte_ends) or article_ends.min() < 1:
+            raise CorpusError("articles: offset tables do not cover the text")
+        bounds = [0, *byte_ends[article_ends - 1].tolist()]
+        try:
+            texts = [text[a:b].decode("utf-8") for a, b in zip(bounds, bounds[1:], strict=False)]
+        except UnicodeDecodeError as exc:
+            raise CorpusError(f"articles: text is not UTF-8 ({exc.reason})") from None
+        cut = {}
+        for name in ENCODINGS:
+            piece_ends, token_ends = cut_texts(texts, name)
+            lengths_ = np.diff(piece_ends.astype(np.int64), prepend=0)
+            if lengths_.max() > 255:  # pragma: no cover - only joined partial characters could
+                raise CorpusError("articles: a token piece is longer than 255 bytes")
+            cut[name] = {
+                "piece_lengths": lengths_.astype(np.uint8).tobytes(),
+                "article_ends": token_ends.astype("<u4").tobytes(),
+            }
+        articles = {"text": text[: bounds[-1]], "encodings": cut}
+        doc = {**doc, "articles": articles}
+    return {**doc, "version": 3}
+
+
 # version N -> function turning a version-N document into a version-N+1 document.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: migrate_1_to_2,
+    2: migrate_2_to_3,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Articles:
-    """Articles pre-split into token pieces: one UTF-8 blob plus piece and article end offsets."""
+    """Articles cut into the tokens of one encoding: one UTF-8 blob plus piece and article end
+    offsets. `others` holds the same text cut by the other encodings (`cut(name)` finds one)."""
 
     text: bytes
     piece_ends: U32
     article_ends: U32
+    encoding: str = O200K
+    others: tuple[Articles, ...] = ()
+
+    def cut(self, encoding: str) -> Articles:
+        """The same articles cut into `encoding`'s tokens (itself for its own encoding)."""
+        for a in (self, *self.others):
+            if a.encoding == encoding:
+                return a
+        raise CorpusError(f"articles are not cut for encoding {encoding!r}")
+
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        return (self.encoding, *(a.encoding for a in self.others))
 
     def __post_init__(self) -> None:
+        for other in self.others:
+            if other.text is not self.text and other.text != self.text:
+                raise CorpusError(f"articles: the {other.encoding} cut is of another text")
         pe, ae = self.piece_ends, self.article_ends
         if pe.ndim != 1 or ae.ndim != 1 or len(pe) == 0 or len(ae) == 0:
             raise CorpusError("articles: empty piece or article table")
@@ -88,6 +147,10 @@ class Articles:
         starts = np.frombuffer(self.text, dtype=np.uint8)[pe[:-1]]
         if np.any((starts & 0xC0) == 0x80):
             raise CorpusError("articles: a token piece splits a UTF-8 character")
+        for other in self.others:  # every cut has the same articles
+            mine, theirs = pe[ae - 1], other.piece_ends[other.article_ends - 1]
+            if len(mine) != len(theirs) or np.any(mine != theirs):
+                raise CorpusError(f"articles: the {other.encoding} cut has other article ends")
 
     @property
     def piece_count(self) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import from_doc, to_doc
 from sanic_mock.corpus.format import (
+    ENCODINGS,
     FORMAT_NAME,
     FORMAT_VERSION,
     MIGRATIONS,
@@ -45,16 +46,21 @@ def dumps(corpus: Corpus) -> bytes:
         "generator": corpus.generator,
         "articles": {
             "text": a.text,
-            "piece_lengths": _piece_lengths(a),
-            "article_ends": a.article_ends.astype("<u4").tobytes(),
+            "encodings": {
+                cut.encoding: {
+                    "piece_lengths": _piece_lengths(cut),
+                    "article_ends": cut.article_ends.astype("<u4").tobytes(),
+                }
+                for cut in (a, *a.others)
+            },
         },
     }
     return msgpack.packb(_sorted(doc), use_bin_type=True)
 
 
 def _piece_lengths(a: Articles) -> bytes:
-    # One byte per piece: pieces are at most a few characters, so 255 bytes is never reached by
-    # what `split_pieces` makes; the file stays a quarter of the size of uint32 offsets.
+    # One byte per piece: tiktoken's longest o200k/cl100k token is 128 bytes; the file stays a
+    # quarter of the size of uint32 offsets.
     lengths = np.diff(a.piece_ends.astype(np.int64), prepend=0)
     if int(lengths.max()) > 255:
         raise CorpusError("articles: a token piece is longer than 255 bytes")
@@ -67,9 +73,9 @@ def _u32(raw: Any, name: str) -> np.ndarray[Any, np.dtype[np.uint32]]:
     return np.frombuffer(raw, dtype="<u4").astype(np.uint32)
 
 
-def _piece_ends(raw: Any) -> np.ndarray[Any, np.dtype[np.uint32]]:
+def _piece_ends(raw: Any, name: str) -> np.ndarray[Any, np.dtype[np.uint32]]:
     if not isinstance(raw, bytes) or not raw:
-        raise CorpusError("articles.piece_lengths: expected a non-empty uint8 array")
+        raise CorpusError(f"articles.encodings.{name}.piece_lengths: expected a uint8 array")
     return np.cumsum(np.frombuffer(raw, dtype=np.uint8), dtype=np.uint64).astype(np.uint32)
 
 
@@ -105,14 +111,24 @@ def loads(data: bytes) -> Corpus:
     text = articles.get("text")
     if not isinstance(text, bytes):
         raise CorpusError("articles.text: expected bytes")
-    return Corpus(
-        kind=kind,
-        generator=generator,
-        articles=Articles(
-            text=text,
-            piece_ends=_piece_ends(articles.get("piece_lengths")),
-            article_ends=_u32(articles.get("article_ends"), "article_ends"),
-        ),
+    cuts = articles.get("encodings")
+    if not isinstance(cuts, dict) or set(cuts) != set(ENCODINGS):
+        raise CorpusError(f"articles.encodings: expected a cut for each of {ENCODINGS}")
+    first, *rest = ENCODINGS
+    others = tuple(Articles(text, *_cut(name, cuts[name]), name) for name in rest)
+    articles = Articles(text, *_cut(first, cuts[first]), first, others)
+    return Corpus(kind=kind, generator=generator, articles=articles)
+
+
+U32 = np.ndarray[Any, np.dtype[np.uint32]]
+
+
+def _cut(name: str, cut: Any) -> tuple[U32, U32]:
+    if not isinstance(cut, dict):
+        raise CorpusError(f"articles.encodings.{name}: expected a map")
+    return (
+        _piece_ends(cut.get("piece_lengths"), name),
+        _u32(cut.get("article_ends"), f"encodings.{name}.article_ends"),
     )
 
 

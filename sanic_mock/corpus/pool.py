@@ -1,9 +1,14 @@
-"""The in-memory text pool responses are cut from: raw and JSON-escaped token pieces.
+"""The in-memory text pools responses are cut from: raw and JSON-escaped tokens, per encoding.
 
-Built once per worker from `Articles`. Besides the raw UTF-8 blob it keeps the same text escaped
+`Pools` holds one `TextPool` per encoding of a corpus (`pool(encoding)`; each built when first
+asked for, the default encoding's at once). A `TextPool` is built from one encoding's cut of the
+`Articles`. Besides the raw UTF-8 blob it keeps the same text escaped
 for a JSON string (computed once, with the piece offsets mapped into it), so a response body or an
 SSE event is a byte slice plus a template, never a per-token `orjson.dumps`. A completion of `n`
 tokens starting at piece `p` runs on across article boundaries and wraps at the end of the pool.
+Answers start where a block starts (a heading, a paragraph, a list, a code block: text after a
+blank line): `start_at(slot)` is the piece where the `slot`-th block starts, the same text in
+every encoding.
 """
 
 from __future__ import annotations
@@ -74,6 +79,16 @@ class TextPool:
         del keep
         self.separated = separated.tobytes()
         self._escaped = escaped  # the same without separators, for JSON bodies
+        # Pieces that start a block: after a blank line, starting with text.
+        raw = np.frombuffer(text, dtype=np.uint8)
+        firsts = ends[:-1].astype(np.int64)
+        line = (raw[firsts - 1] == 10) & (raw[firsts - 2] == 10) & (raw[firsts] > 32)
+        self._starts: list[int] = [0, *(np.flatnonzero(line) + 1).tolist()]
+        self.start_count = len(self._starts)
+
+    def start_at(self, slot: int) -> int:
+        """The piece starting block `slot` (modulo the number of blocks)."""
+        return self._starts[slot % self.start_count]
 
     def _spans(self, start: int, count: int) -> list[tuple[int, int]]:
         """Piece ranges [a, b) covering `count` pieces from `start`, wrapping at the end."""
@@ -111,3 +126,23 @@ class TextPool:
             edges = self._raw_bounds[x : y + 1].tolist()
             out.extend([self.raw[i:j] for i, j in zip(edges, edges[1:], strict=False)])
         return out
+
+
+class Pools:
+    """One `TextPool` per encoding of `articles`: the default encoding's built now, the others
+    on first use (one ~0.1 s build per worker, and no memory for an encoding never asked for)."""
+
+    def __init__(self, articles: Articles) -> None:
+        self.articles = articles
+        self.default = TextPool(articles)
+        self._pools = {articles.encoding: self.default}
+
+    @property
+    def start_count(self) -> int:
+        return self.default.start_count
+
+    def pool(self, encoding: str) -> TextPool:
+        found = self._pools.get(encoding)
+        if found is None:
+            found = self._pools[encoding] = TextPool(self.articles.cut(encoding))
+        return found

@@ -1,240 +1,183 @@
-"""Pre-generated articles that read like model output, built fast and reproducibly.
+"""Pre-generated articles that read like model output, cut into real tokens, built reproducibly.
 
-`generate(count, seed)` returns `Articles` (text already cut into token pieces). The same count
-and seed give the same bytes on every machine: all randomness comes from one numpy PCG64
-generator, drawn in bulk. Articles mix headings, paragraphs, bullet and numbered
-lists, inline markdown, fenced code (with quotes and backslashes, so JSON escaping is exercised)
-and some non-ASCII words.
+`generate(count, seed)` writes `count` articles from the grammar in `lexicon.py`: a title, an
+introduction, two or three sections with headings, paragraphs of sentences that vary in length,
+bullet and numbered lists, fenced code, a closing line; each article keeps to one topic. All
+randomness comes from one `random.Random(seed)` (its sequence is fixed across Python versions),
+so the same count and seed give the same bytes everywhere.
 
-Speed: text units (a word with its spacing and markup, a list marker, a code block) are cut into
-pieces once; words and sentence lengths are drawn in bulk, a light Python pass decides the layout
-per sentence, and numpy assembles unit ids, pieces and bytes, so 4096 articles (~1.8M pieces) take
-a few hundred milliseconds.
+The text is cut into tokens of every encoding (`format.ENCODINGS`) without tokenizing it whole:
+it is written as *units* (a word with its leading space and trailing punctuation, a line break,
+a heading, a code block) that always meet where both encodings' pre-tokenizers split (before a
+space followed by a word, after a line break followed by text), so the tokens of the text are
+the tokens of its units, each unit encoded once. `tests/corpus/test_pregen.py` checks that
+re-encoding the whole text gives the same tokens, and that no token splits a character.
+4096 articles (~1.5M tokens each way) take about a second, most of it writing the sentences.
 """
 
 from __future__ import annotations
 
+import itertools
+import random
+import re
+from collections import defaultdict
 from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sanic_mock.corpus.format import Articles
-from sanic_mock.tokens import split_pieces
+from sanic_mock.corpus import lexicon as lx
+from sanic_mock.corpus.cuts import token_lengths
+from sanic_mock.corpus.format import ENCODINGS, Articles
 
 T = TypeVar("T", bound=np.generic)
 
-_COMMON = """the of and to in is that for it as with was on be by this are or from at an
-which have not but they has can more one all their will also there been would its other when
-we these into some than time only may new most first such use two over should could system
-data model network value process results example different between each important however
-because while through often both where those many under several during since without within
-performance approach language example research request response server client latency
-throughput memory cache token stream benchmark design function method algorithm structure
-engineer developer practice quality budget measure signal pattern feature version release
-support question answer context problem solution reason evidence effect change growth policy
-history culture science energy market product service customer team project program library
-simple careful clear useful reliable efficient robust flexible common modern specific general
-small large early recent likely possible usually quickly directly carefully especially rather
-consider provide include require improve reduce increase create define describe explain
-understand compare choose follow allow return handle build test deploy monitor scale""".split()
-
-_RARE = """café naïve résumé façade Zürich München São Paulo Ångström coöperate déjà vu
-über jalapeño piñata smörgåsbord Kraków Dvořák Ελλάδα Москва 東京 データ 모델 naïveté
-—""".split()
-
-_TOPICS = """Caching Strategies|Designing Reliable Services|A Short History of Compilers|Why Latency
-Matters|Notes on Numerical Stability|Understanding Backpressure|Testing Distributed Systems|The
-Cost of Abstraction|Measuring Throughput Honestly|Choosing a Data Format|Error Handling in
-Practice|Streaming Responses|Working with Time Zones|Memory Layout and Speed|Writing Clear
-Documentation|Evaluating Language Models""".replace("\n", " ").split("|")
-
-_CODE = (
-    '```python\ndef greet(name: str) -> str:\n    return f"Hello, {name}!\\n"\n\n'
-    'print(greet("world"))\n```',
-    "```javascript\nconst total = items.reduce((sum, x) => sum + x.price, 0);\n"
-    "console.log(`Total: ${total}`);\n```",
-    '```bash\ncurl -s http://127.0.0.1:3000/v1/models | jq ".data[].id"\n```',
-    '```json\n{"model": "gpt-4o-mini", "stream": true, "max_tokens": 64}\n```',
-    '```python\nimport re\n\npattern = re.compile(r"\\d+\\.\\d+")\n'
-    'print(pattern.findall("v1.2 and v3.4"))\n```',
-    "```sql\nSELECT id, name FROM users WHERE created_at > '2024-01-01' ORDER BY id;\n```",
-    "```rust\nfn main() {\n    let v: Vec<u32> = (1..=5).collect();\n"
-    '    println!("{:?}", v);\n}\n```',
-)
+# A unit: an optional space and what follows up to the next space; line breaks stay with the text
+# before them. A code block is written as a marker (its spaces and line breaks would make units
+# of their own) and replaced by its text once units are interned.
+_UNIT = re.compile(r" ?[^ \n]+\n*")
+_CODE = "\x00"
+_CODE_MARK = re.compile("\x00(\\d+)\x00")
+_SLOT = re.compile(r"\{(\w+)\}")
+# Each pattern as [literal, slot, literal, slot, ..., literal].
+_PATTERNS = [_SLOT.split(p) for p in lx.PATTERNS]
+_WORDS = {"a": lx.ADJECTIVES, "adv": lx.ADVERBS, "pp": lx.PREPOSITIONS, "C": lx.CONNECTIVES}
 
 
-class _Units:
-    """Interns text units (a word with its spacing and markup, a line break, a code block...).
-
-    Each unit is cut into token pieces once; articles are assembled as lists of unit ids with
-    C-speed list operations, then expanded to pieces with numpy.
-    """
-
-    def __init__(self) -> None:
-        self.data: list[bytes] = []
-        self.piece_lengths: list[list[int]] = []
-
-    def add(self, text: str) -> int:
-        self.data.append(text.encode("utf-8"))
-        self.piece_lengths.append([len(p.encode("utf-8")) for p in split_pieces(text)])
-        return len(self.data) - 1
-
-    def variants(self, words: list[str], template: str) -> int:
-        """Add `template.format(w)` for every word; returns the id of the first one."""
-        first = len(self.data)
-        for w in words:
-            self.add(template.format(w))
-        return first
+def _nouns(entries: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(e.split("/")[0], e.split("/")[1]) for e in entries]
 
 
-_SENTENCES_PER_ARTICLE = 48  # drawn up front; more are drawn if the articles need them
+class _Writer:
+    """Sentences, paragraphs and articles from the lexicon, drawing from one generator."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.general = _nouns(lx.GENERAL_NOUNS)
+        self.nouns = self.general
+
+    def pick(self, items: tuple[str, ...] | list[str]) -> str:
+        return items[int(self.rng.random() * len(items))]
+
+    def noun(self) -> tuple[str, str]:
+        # Two draws in three from the article's topic, the rest from the general nouns.
+        pool = self.nouns if self.rng.random() < 0.67 else self.general
+        return pool[int(self.rng.random() * len(pool))]
+
+    def singular(self) -> str:
+        r = self.rng.random()
+        adjective = self.pick(lx.ADJECTIVES) + " " if r < 0.3 else ""
+        word = adjective + self.noun()[0]
+        if r < 0.55:
+            det = "the"
+        elif r < 0.8:
+            det = "an" if word[0] in "aeio" else "a"
+        else:
+            det = self.pick(("this", "every", "each", "one"))
+        return f"{det} {word}"
+
+    def plural(self) -> str:
+        det = self.pick(("the", "most", "many", "some", "these", "the same"))
+        adjective = self.pick(lx.ADJECTIVES) + " " if self.rng.random() < 0.3 else ""
+        return f"{det} {adjective}{self.noun()[1]}"
+
+    def fill(self, slot: str) -> str:
+        if slot in ("n", "N"):
+            return self.singular()
+        if slot == "o":
+            return self.singular() if self.rng.random() < 0.6 else self.plural()
+        if slot == "p":
+            return self.plural()
+        if slot in ("v", "vs"):
+            verb = lx.VERBS[int(self.rng.random() * len(lx.VERBS))]
+            return verb[0] if slot == "v" else verb[1]
+        if slot in ("s", "P"):
+            return self.noun()[0 if slot == "s" else 1]
+        return self.pick(_WORDS[slot])
+
+    def sentence(self) -> str:
+        parts = _PATTERNS[int(self.rng.random() * len(_PATTERNS))]
+        text = "".join([p if i % 2 == 0 else self.fill(p) for i, p in enumerate(parts)])
+        return text[0].upper() + text[1:]
+
+    def paragraph(self, low: int, high: int) -> str:
+        return " ".join(self.sentence() for _ in range(self.rng.randint(low, high)))
+
+    def items(self) -> str:
+        numbered = self.rng.random() < 0.4
+        lines = []
+        for i in range(self.rng.randint(3, 5)):
+            if numbered:
+                verb = lx.VERBS[int(self.rng.random() * len(lx.VERBS))][0]
+                step = f"{verb} {self.singular()} {self.pick(lx.PREPOSITIONS)}."
+                lines.append(f"{i + 1}. {step[0].upper()}{step[1:]}")
+            else:
+                word = self.noun()[1]
+                lines.append(f"- **{word[0].upper()}{word[1:]}**: {self.sentence()}")
+        return self.pick(lx.LIST_INTROS) + "\n" + "\n".join(lines)
+
+    def article(self, topic: tuple[str, tuple[str, ...], tuple[str, ...]]) -> list[str]:
+        """The article's blocks (headings, paragraphs, lists; a code block as its marker)."""
+        title, headings, nouns = topic
+        self.nouns = _nouns(nouns)
+        blocks = [f"## {title}", self.paragraph(2, 4)]
+        for heading in self.rng.sample(headings, self.rng.randint(2, len(headings))):
+            blocks += [f"### {heading}", self.paragraph(2, 5)]
+            r = self.rng.random()
+            if r < 0.35:
+                blocks.append(self.items())
+            elif r < 0.55:
+                code = int(self.rng.random() * len(lx.CODE))
+                blocks += ["Here is a small example:", f"{_CODE}{code}{_CODE}"]
+            if self.rng.random() < 0.5:
+                blocks.append(self.paragraph(1, 4))
+        blocks.append(self.pick(lx.CLOSINGS))
+        return blocks
 
 
 def generate(count: int, seed: int) -> Articles:
-    """`count` articles from `seed`; about 400 token pieces each."""
-    rng = np.random.Generator(np.random.PCG64(seed))
-    units = _Units()
-    words = _COMMON + _RARE
-    nw = len(words)
-    # Zipf-like word frequencies (the rare, non-ASCII words at the tail), as a lookup table so
-    # that one integer draw picks a word.
-    weights = 1.0 / np.arange(1, nw + 1) ** 0.9
-    weights[len(_COMMON) :] *= 0.5
-    word_table = np.repeat(
-        np.arange(nw, dtype=np.int32),
-        np.maximum(1, np.round(weights / weights.sum() * 8192)).astype(np.int64),
-    )
-    caps = [w[:1].upper() + w[1:] for w in words]
-    # Word variants, laid out so that unit = base + word: " w", " w,", " **w**", " `w`".
-    spaced = units.variants(words, " {}")
-    units.variants(words, " {},")
-    units.variants(words, " **{}**")
-    units.variants(words, " `{}`")
-    lead = units.variants(caps, "{}")  # first word of a line
-    spaced_lead = units.variants(caps, " {}")  # first word of a sentence inside a paragraph
-    code = [units.add(c + "\n\n") for c in _CODE]
-    titles = [units.add("## " + t + "\n\n") for t in _TOPICS]
-    ends = [units.add(p) for p in (".", ".", ".", ".", "?", "!")]
-    colon, para, line = units.add(":"), units.add("\n\n"), units.add("\n")
-    bullet, numbered = units.add("- "), [units.add(f"{i}. ") for i in range(1, 10)]
-    # P(variant): 92% plain, 5% followed by a comma, 2% bold, 1% inline code.
-    variant_table = np.repeat(np.arange(4, dtype=np.int32), [92, 5, 2, 1])
-    pieces_of = np.array([len(p) for p in units.piece_lengths], dtype=np.int64)
-    counts_of = pieces_of.tolist()
-
-    # 1. Sentences: lengths, words and per-sentence layout draws, all at once. Word and unit
-    #    ids are kept in 32 bits (the tables above); each 64-bit draw is dropped once looked up.
-    k_total = count * _SENTENCES_PER_ARTICLE
-    lengths = 5 + rng.integers(0, 14, size=k_total)
-    starts = np.cumsum(lengths) - lengths
-    n_words = int(lengths.sum())
-    word = word_table[rng.integers(0, len(word_table), size=n_words)]
-    body = spaced + variant_table[rng.integers(0, 100, size=n_words)] * nw + word
-    draws = rng.random((k_total, 3))
-    targets = rng.integers(250, 550, size=count).tolist()
-    # Approximate pieces per sentence (words + the full stop), for article lengths.
-    sentence_pieces = (np.add.reduceat(pieces_of[body], starts) + 1).tolist()
-
-    # 2. Layout, sentence by sentence: what goes before it (title, list marker, code block),
-    #    how it starts (capital at a line start or after a space), how it ends, what follows.
-    before_at: list[int] = []
-    before: list[int] = []
-    after: list[int] = []  # trailing units of all sentences, in order
-    after_counts: list[int] = []  # how many of them each sentence has
-    line_start = bytearray(k_total)
-    article_last: list[int] = []
-    r_block, r_size, r_pick = (d.tolist() for d in draws.T)
-    del draws
-    k = 0
-    for target in targets:
-        pieces = 0
-        before_at.append(k)
-        before.append(titles[int(r_pick[k] * len(titles))])
-        pieces += counts_of[before[-1]]
-        while pieces < target:
-            if k + 8 >= k_total:
-                raise RuntimeError("sentence pool exhausted")  # pragma: no cover - sized above
-            r = r_block[k]
-            if r < 0.12:  # a list introduced by a sentence that ends with ':'
-                line_start[k] = 1
-                after += (colon, line)
-                after_counts.append(2)
-                pieces += sentence_pieces[k] + 1
-                k += 1
-                items = 2 + int(r_size[k] * 4)
-                for i in range(items):
-                    before_at.append(k)
-                    before.append(bullet if r < 0.07 else numbered[i])
-                    line_start[k] = 1
-                    after += (ends[int(r_pick[k] * 6)], para if i == items - 1 else line)
-                    after_counts.append(2)
-                    pieces += sentence_pieces[k] + 2
-                    k += 1
-            else:
-                if r < 0.2:
-                    before_at.append(k)
-                    before.append(code[int(r_pick[k] * len(code))])
-                    pieces += counts_of[before[-1]]
-                sentences = 1 + int(r_size[k] * 5)
-                for i in range(sentences):
-                    line_start[k] = i == 0
-                    last = i == sentences - 1
-                    after.append(ends[int(r_pick[k] * 6)])
-                    if last:
-                        after.append(para)
-                    after_counts.append(2 if last else 1)
-                    pieces += sentence_pieces[k] + (2 if last else 1)
-                    k += 1
-        article_last.append(k)
-    del r_block, r_size, r_pick, sentence_pieces, targets  # ~30 MB of Python floats and ints
-
-    # 3. Assemble unit ids with numpy: fix first and last words, then insert the layout units.
-    used = int(starts[k]) if k < k_total else n_words
-    starts, lengths = starts[:k], lengths[:k]
-    seq = body[:used].copy()
-    firsts, lasts = starts, starts + lengths - 1
-    at_line_start = np.frombuffer(bytes(line_start[:k]), dtype=np.uint8).astype(bool)
-    seq[firsts] = np.where(at_line_start, lead, spaced_lead) + word[firsts]
-    seq[lasts] = spaced + word[lasts]  # no comma or markup right before the full stop
-    del body, word  # the large temporaries go as soon as they are used (peak memory)
-    trailing = np.asarray(after_counts, dtype=np.int64)
-    # A sentence's trailing units and the next sentence's leading units share an insertion
-    # point; listing the trailing ones first keeps them first (the sort is stable).
-    positions = np.concatenate(
-        (np.repeat(starts + lengths, trailing), starts[np.asarray(before_at, dtype=np.int64)])
-    )
-    values = np.concatenate((np.asarray(after, dtype=np.int64), np.asarray(before, dtype=np.int64)))
-    order = np.argsort(positions, kind="stable")
-    unit_ids = np.insert(seq, positions[order], values[order])
-    del seq, positions, values, order
-
-    # 4. Articles end after their last sentence's trailing units.
-    before_counts = np.bincount(np.asarray(before_at, dtype=np.int64), minlength=k)
-    inserted = np.cumsum(before_counts[:k] + trailing)
-    sentence_end_unit = starts + lengths + inserted
-    unit_end = sentence_end_unit[np.asarray(article_last, dtype=np.int64) - 1]
-    piece_counts = pieces_of[unit_ids]
-    article_ends = np.cumsum(piece_counts)[unit_end - 1]
-    del piece_counts
-
-    piece_lengths = _expand(
-        np.array([n for lengths_ in units.piece_lengths for n in lengths_], dtype=np.int64),
-        pieces_of,
-        unit_ids,
-    )
-    piece_ends = np.cumsum(piece_lengths, dtype=np.uint32)
-    del piece_lengths
-    byte_lengths = np.array([len(b) for b in units.data], dtype=np.int64)
-    text = _expand(np.frombuffer(b"".join(units.data), dtype=np.uint8), byte_lengths, unit_ids)
-    del unit_ids
-    return Articles(
-        text=text.tobytes(), piece_ends=piece_ends, article_ends=article_ends.astype(np.uint32)
-    )
+    """`count` articles from `seed`, about 300 tokens each, cut by every encoding."""
+    writer = _Writer(random.Random(seed))
+    interned: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+    ids: list[int] = []
+    unit_ends: list[int] = []
+    for _ in range(count):
+        blocks = writer.article(lx.TOPICS[int(writer.rng.random() * len(lx.TOPICS))])
+        text = "\n\n".join(blocks) + "\n\n"
+        units = _UNIT.findall(text)
+        if sum(map(len, units)) != len(text):  # pragma: no cover - the lexicon has no "  "
+            raise RuntimeError("an article does not cut into units")
+        ids.extend(map(interned.__getitem__, units))
+        unit_ends.append(len(ids))
+    # A code block's marker unit stands for the block (its spaces and line breaks kept whole).
+    texts = [_CODE_MARK.sub(lambda m: lx.CODE[int(m.group(1))], u) for u in interned]
+    unit_ids = np.asarray(ids, dtype=np.int64)
+    ends = np.asarray(unit_ends, dtype=np.int64) - 1
+    data = [t.encode("utf-8") for t in texts]
+    byte_lengths = np.array([len(b) for b in data], dtype=np.int64)
+    raw = np.frombuffer(b"".join(data), dtype=np.uint8)
+    text_bytes = _expand(raw, byte_lengths, unit_ids).tobytes()
+    cuts = []
+    for name in ENCODINGS:
+        per_unit = [token_lengths(t, name, strict=True) for t in texts]
+        counts = np.array([len(x) for x in per_unit], dtype=np.int64)
+        flat = np.array([n for x in per_unit for n in x], dtype=np.int64)
+        piece_lengths = _expand(flat, counts, unit_ids)
+        article_ends = np.cumsum(counts[unit_ids])[ends]
+        cuts.append(
+            Articles(
+                text_bytes,
+                np.cumsum(piece_lengths, dtype=np.uint64).astype(np.uint32),
+                article_ends.astype(np.uint32),
+                name,
+            )
+        )
+    first, *others = cuts
+    return Articles(text_bytes, first.piece_ends, first.article_ends, first.encoding, tuple(others))
 
 
 def _expand(
-    flat: NDArray[T], sizes: NDArray[np.int64], ids: NDArray[np.int32], chunk: int = 1 << 16
+    flat: NDArray[T], sizes: NDArray[np.int64], ids: NDArray[np.int64], chunk: int = 1 << 16
 ) -> NDArray[T]:
     """Concatenate `flat`'s segments (segment i has `sizes[i]` items) in the order of `ids`.
 

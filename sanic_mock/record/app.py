@@ -24,8 +24,10 @@ from sanic_mock.corpus import io
 from sanic_mock.corpus.journal import finish_corpus, journal_path, read_journal
 from sanic_mock.endpoints import HEALTH, REPLAYABLE, split_endpoint
 from sanic_mock.record.proxy import BadGateway, Recorder, response_headers, upstream_base
+from sanic_mock.sampling import fresh_seed
 from sanic_mock.serve.sanic_app import Answer, arrival, respond, sanic_app
-from sanic_mock.settings import Settings
+from sanic_mock.settings import Settings, TokenCount
+from sanic_mock.tokens import PromptCounter
 
 
 async def forward(rec: Recorder, request: Request, path: str) -> HTTPResponse | None:
@@ -65,8 +67,9 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
     service: Service | None = None
     if rec.out is None and corpus is not None:
         recorded = io.read(corpus, settings.allow_secrets)
-        models, seed = settings.server.models, settings.generation.seed
-        replay = ReplayAPI(recorded, settings.replay, models, seed)
+        models, seed = settings.server.models, fresh_seed(settings.generation.seed)
+        count = PromptCounter(settings.generation.token_count is TokenCount.EXACT)
+        replay = ReplayAPI(recorded, settings.replay, models, seed, count=count)
         # The recording proxy never asked for --api-key on replayed answers; it still does not.
         service = Service(replay, None, forward=True)
     app = sanic_app(settings, name, configure_logging=True)

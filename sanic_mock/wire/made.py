@@ -10,23 +10,25 @@ each choice says:
 - a JSON value (`Made`) for `response_format` `json_object` (`{"answer": text}`) or `json_schema`;
 - otherwise the planned text (`plan.Choice`), unchanged.
 
-Made text is cut into token pieces like the corpus text (`tokens.split_pieces`), so streams send
-one piece per event and `usage.completion_tokens` counts them; `max_tokens` cuts the pieces, and
-the choice finishes with "length" as the real API's does (the JSON is then incomplete).
+Made text is cut into the tokens of the model's encoding (`encodings.py`), as the corpus text is,
+so streams send one token per event and `usage.completion_tokens` is what tiktoken counts;
+`max_tokens` cuts the pieces, and the choice finishes with "length" as the real API's does (the
+JSON is then incomplete).
 `Made` answers the same text interface as `Choice` (`escaped`, `separated`, `raw_pieces`), so the
 chat bytes treat a JSON answer as any other text.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
 
+from sanic_mock import encodings
 from sanic_mock.corpus.pool import SEP, TextPool
 from sanic_mock.sampling import Sampler
 from sanic_mock.settings import ToolSettings
-from sanic_mock.tokens import split_pieces
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.instances import Instances
 from sanic_mock.wire.plan import Choice, escape
@@ -86,16 +88,33 @@ Said = Choice | Made | Calls
 
 
 class Env(NamedTuple):
-    """What making choices draws on: the text pool, schema values, tool-call ids, settings."""
+    """What making choices draws on: the text pool and tokenizer of the request's model,
+    schema values, tool-call ids, settings."""
 
     pool: TextPool
     instances: Instances
     ids: IdSource
     tools: ToolSettings
+    encoding: str  # the model's tokenizer, which cuts made text into tokens
 
 
-def pieces_of(text: bytes) -> tuple[bytes, ...]:
-    return tuple(p.encode("utf-8") for p in split_pieces(text.decode("utf-8")))
+@lru_cache(maxsize=4096)  # schema values repeat (`instances.py` keeps 16 per schema)
+def pieces_of(text: bytes, encoding: str) -> tuple[bytes, ...]:
+    """`text` in the tokens of `encoding`, as UTF-8 pieces (a token that ends inside a
+    character is joined to the next, so every piece is whole text)."""
+    enc = encodings.get(encoding)
+    pieces, pending = [], b""
+    for token in enc.encode(text.decode("utf-8"), disallowed_special=()):
+        pending += enc.decode_single_token_bytes(token)
+        try:
+            pending.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        pieces.append(pending)
+        pending = b""
+    if pending:
+        pieces.append(pending)
+    return tuple(pieces)
 
 
 def _cut(pieces: tuple[bytes, ...], limit: int | None) -> tuple[tuple[bytes, ...], bool]:
@@ -130,7 +149,8 @@ def _calls(
 ) -> Calls:
     calls, left, cut = [], limit, False
     for tool in chosen:
-        pieces, cut = _cut(pieces_of(_value(env.instances, tool.parameters, sampler)), left)
+        value = _value(env.instances, tool.parameters, sampler)
+        pieces, cut = _cut(pieces_of(value, env.encoding), left)
         name = orjson.dumps(tool.name)[1:-1]
         calls.append(Call(env.ids.call().encode(), name, pieces))
         if left is not None:
@@ -164,7 +184,7 @@ def shaped(
                 value = orjson.dumps({"answer": text.strip()})
             else:
                 value = _value(env.instances, schema, sampler)
-            pieces, cut = _cut(pieces_of(value), limit)
+            pieces, cut = _cut(pieces_of(value, env.encoding), limit)
             out.append(Made(pieces, "length" if cut else "stop"))
         else:
             out.append(choice)

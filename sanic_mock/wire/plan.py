@@ -1,6 +1,7 @@
 """Decide what each choice says: length, position in the text pool, finish reason, stops.
 
-`plan()` is pure given a `Sampler`: it draws a length ~ Normal(mean, stddev), applies the
+`plan()` is pure given a `Sampler`: it draws a length ~ Normal(mean, stddev) and where in the
+pool the text starts (the start of a block, `TextPool.start_at`), applies the
 request's limits (`max_tokens`/`max_completion_tokens` cap it and give `finish_reason: "length"`;
 `ignore_eos` with a limit gives exactly the limit; `min_tokens` raises the floor), then cuts the
 text at the first `stop` sequence (finish_reason `"stop"`, the stop text itself not included).
@@ -64,9 +65,9 @@ def length_for(gen: Generation, drawn: int) -> tuple[int, str]:
 def plan(gen: Generation, pool: TextPool, sampler: Sampler, count: int) -> list[Choice]:
     choices = []
     for _ in range(count):
-        drawn, start = sampler.draw()
+        drawn, slot = sampler.draw()
         tokens, finish = length_for(gen, drawn)
-        choice = Choice(start, tokens, finish)
+        choice = Choice(pool.start_at(slot), tokens, finish)
         if gen.stop:
             choice = _apply_stop(choice, pool, gen.stop, gen.min_tokens)
         choices.append(choice)

@@ -13,12 +13,13 @@ extensions such as `ignore_eos` and `min_tokens`, which are honoured).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import orjson
 
 from sanic_mock.errors import InvalidRequest
-from sanic_mock.tokens import estimate_tokens, tokens_for_chars
+from sanic_mock.tokens import EXACT, PromptCounter
 from sanic_mock.wire import fields
 from sanic_mock.wire.fields import (
     MAX_STOP,
@@ -94,11 +95,15 @@ GENERATION_FIELDS: dict[str, Field] = {
 CHAT_GENERATION_FIELDS = {**GENERATION_FIELDS, "max_completion_tokens": integer_field(1)}
 
 
-def _generation(doc: dict[str, Any], prompt_tokens: int, table: dict[str, Field]) -> Generation:
+def _generation(
+    doc: dict[str, Any], count: Callable[[str], int], table: dict[str, Field]
+) -> Generation:
+    """The shared fields of `doc`; `count(model)` is the prompt's token count."""
     model = doc.get("model")
     if type(model) is not str:
         model = fields.string("model", fields.required(doc, "model"))
         assert model is not None
+    prompt_tokens = count(model)
     # One pass over the keys present, in the body's order (the first bad one is reported); absent
     # fields cost nothing, and a common value (exact type, in range) takes no function call.
     got: dict[str, Any] = {}
@@ -163,7 +168,7 @@ class ChatRequest(NamedTuple):
     shape: Shape | None = None  # tools, response_format, reasoning_effort (None: plain text)
 
 
-def _message_chars(index: int, message: Any) -> int:
+def _check_message(index: int, message: Any) -> None:
     name = f"messages[{index}]"
     if not isinstance(message, dict):
         raise invalid_type(name, "an object", message)
@@ -176,39 +181,35 @@ def _message_chars(index: int, message: Any) -> int:
     if content is None:
         if role != "assistant":
             raise fields.missing(f"{name}.content")
-        return 0
+        return
     if isinstance(content, str):
-        return len(content)
+        return
     if isinstance(content, list):
-        total = 0
         for part in content:
             if not isinstance(part, dict) or not isinstance(part.get("type"), str):
                 raise invalid_type(f"{name}.content", "a string or an array of content parts", part)
-            text = part.get("text")
-            total += len(text) if isinstance(text, str) else 340 * 4  # a non-text part: ~340 tokens
-        return total
+        return
     raise invalid_type(f"{name}.content", "a string or an array of content parts", content)
 
 
-def parse_chat(body: bytes) -> ChatRequest:
+def parse_chat(body: bytes, count: PromptCounter = EXACT) -> ChatRequest:
+    """A chat request; `count` counts its prompt (`--token-count`)."""
     doc = parse_body(body)
     messages = fields.required(doc, "messages")
     if not isinstance(messages, list):
         raise invalid_type("messages", "an array", messages)
     if not messages:
         raise fields.empty_array("messages")
-    chars = 0
     for i, message in enumerate(messages):
-        # The common shape inline; anything else (and every error) in `_message_chars`.
+        # The common shape inline; anything else (and every error) in `_check_message`.
         if type(message) is dict:
-            content = message.get("content")
-            if type(content) is str and message.get("role") in CHAT_ROLES:
-                chars += len(content)
+            if type(message.get("content")) is str and message.get("role") in CHAT_ROLES:
                 continue
-        chars += _message_chars(i, message)
-    # Chat formatting overhead as in OpenAI's token-counting cookbook: 3 per message, 3 to prime.
-    prompt_tokens = tokens_for_chars(chars) + 3 * len(messages) + 3
-    gen = _generation(doc, prompt_tokens, CHAT_GENERATION_FIELDS)
+        _check_message(i, message)
+    tools = doc.get("tools")
+    if tools is not None and type(tools) is not list:
+        raise invalid_type("tools", "an array", tools)
+    gen = _generation(doc, lambda model: count.chat(messages, model, tools), CHAT_GENERATION_FIELDS)
     logprobs, top = False, None
     if "logprobs" in doc or "top_logprobs" in doc:
         logprobs = bool(fields.boolean("logprobs", doc.get("logprobs")))
@@ -224,9 +225,6 @@ def parse_chat(body: bytes) -> ChatRequest:
         return ChatRequest(gen, logprobs, top or 0)
     last = messages[-1]
     shape = parse_shape(doc, last.get("role") if isinstance(last, dict) else None)
-    if shape.tools is not None:  # tool definitions are part of the prompt
-        definitions = orjson.dumps(doc.get("tools") or doc.get("functions"))
-        gen = gen._replace(prompt_tokens=gen.prompt_tokens + tokens_for_chars(len(definitions)))
     return ChatRequest(gen, logprobs, top or 0, shape)
 
 
@@ -237,14 +235,13 @@ class CompletionRequest(NamedTuple):
     logprobs: int | None
 
 
-def parse_completion(body: bytes) -> CompletionRequest:
+def parse_completion(body: bytes, count: PromptCounter = EXACT) -> CompletionRequest:
     doc = parse_body(body)
     value = fields.required(doc, "prompt")
     prompts = fields.texts_or_tokens(value)
     if prompts is None:
         raise invalid_type("prompt", TEXT_OR_TOKENS, value)
-    tokens = sum(estimate_tokens(p) if isinstance(p, str) else len(p) for p in prompts)
-    gen = _generation(doc, max(tokens, 1), GENERATION_FIELDS)
+    gen = _generation(doc, lambda model: max(count.items(prompts, model), 1), GENERATION_FIELDS)
     logprobs = fields.integer("logprobs", doc.get("logprobs"), 0, 5)
     fields.integer("best_of", doc.get("best_of"), 1, 20)
     echo = bool(fields.boolean("echo", doc.get("echo")))
@@ -265,7 +262,7 @@ class EmbeddingRequest(NamedTuple):
     prompt_tokens: int
 
 
-def parse_embedding(body: bytes) -> EmbeddingRequest:
+def parse_embedding(body: bytes, count: PromptCounter = EXACT) -> EmbeddingRequest:
     doc = parse_body(body)
     model = fields.string("model", fields.required(doc, "model"))
     assert model is not None
@@ -289,7 +286,7 @@ def parse_embedding(body: bytes) -> EmbeddingRequest:
         raise fields.unsupported_value("encoding_format", fmt, ("float", "base64"))
     dimensions = fields.integer("dimensions", doc.get("dimensions"), 1)
     fields.string("user", doc.get("user"))
-    tokens = sum(estimate_tokens(i) if isinstance(i, str) else len(i) for i in inputs)
+    tokens = count.embedding(inputs)
     return EmbeddingRequest(
         model=model,
         inputs=tuple(inputs),

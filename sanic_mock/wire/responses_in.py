@@ -3,22 +3,21 @@
 `parse_response(body)` gives a `ResponseRequest`: what the answer is made from (a `Generation` of
 one choice and the `Shape` that tools, `text.format` and `reasoning.effort` ask for, as in chat)
 and what the response echoes (`echo`: the request's settings, with the real API's defaults).
-`input` is a string or a list of items — messages (`input_text` parts; images and files counted,
-not read), `function_call`, `function_call_output`, reasoning items and earlier output messages
-passed back — normalized into `items` (with ids, as `input_items` lists them). Tools have the flat
-shape `{type: "function", name, parameters, strict}`; hosted tools (`web_search`, `file_search`,
-...) are accepted and never called.
+`input` is a string or a list of items — messages (`input_text` parts; images and files counted
+as chat counts them, not read), `function_call`, `function_call_output`, reasoning items and
+earlier output messages passed back — normalized into `items` (ids added when they are stored,
+as `input_items` lists them); the input is counted as the same conversation in chat messages.
+Tools have the flat shape `{type: "function", name, parameters, strict}`; hosted tools
+(`web_search`, `file_search`, ...) are accepted and never called.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import orjson
-
 from sanic_mock.errors import InvalidRequest
 from sanic_mock.settings import REASONING_EFFORTS
-from sanic_mock.tokens import tokens_for_chars
+from sanic_mock.tokens import EXACT, PromptCounter
 from sanic_mock.wire import fields
 from sanic_mock.wire.fields import invalid_type, parse_body
 from sanic_mock.wire.requests import Generation
@@ -27,7 +26,6 @@ from sanic_mock.wire.shapes import OPEN_SCHEMA, OutputFormat, Shape, Tool, ToolU
 MIN_OUTPUT_TOKENS = 16  # the real API's floor for max_output_tokens
 _ROLES = ("user", "assistant", "system", "developer")
 _ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning")
-_PART_TOKENS = 340  # an image or a file part: an estimate, as in chat
 
 
 class ResponseRequest(NamedTuple):
@@ -41,34 +39,31 @@ class ResponseRequest(NamedTuple):
     summary: str | None  # reasoning.summary
 
 
-def _text_of(content: Any, where: str) -> tuple[list[dict[str, Any]], int]:
-    """A message's content as parts, and its characters (non-text parts as an estimate)."""
+def _parts(content: Any, where: str) -> list[dict[str, Any]]:
+    """A message's content as parts."""
     if isinstance(content, str):
-        return [{"type": "input_text", "text": content}], len(content)
+        return [{"type": "input_text", "text": content}]
     if not isinstance(content, list):
         raise invalid_type(f"{where}.content", "a string or an array of content parts", content)
-    chars = 0
     for i, part in enumerate(content):
         if not isinstance(part, dict) or not isinstance(part.get("type"), str):
             raise invalid_type(f"{where}.content[{i}]", "an object", part)
-        text = part.get("text")
-        chars += len(text) if isinstance(text, str) else _PART_TOKENS * 4
-    return list(content), chars
+    return list(content)
 
 
-def _items(value: Any) -> tuple[list[dict[str, Any]], int, str | None]:
-    """(items, characters, the last item's kind: a role or an item type)."""
+def _items(value: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """(items, the last item's kind: a role or an item type)."""
     if isinstance(value, str):
         item = {
             "type": "message",
             "role": "user",
             "content": [{"type": "input_text", "text": value}],
         }
-        return [{"id": None, **item, "status": "completed"}], len(value), "user"
+        return [{"id": None, **item, "status": "completed"}], "user"
     if not isinstance(value, list):
         raise invalid_type("input", "a string or an array of input items", value)
     items: list[dict[str, Any]] = []
-    chars, last = 0, None
+    last = None
     for i, item in enumerate(value):
         where = f"input[{i}]"
         if not isinstance(item, dict):
@@ -82,8 +77,7 @@ def _items(value: Any) -> tuple[list[dict[str, Any]], int, str | None]:
                 raise fields.missing(f"{where}.role")
             if role not in _ROLES:
                 raise fields.unsupported_value(f"{where}.role", role, _ROLES)
-            parts, n = _text_of(fields.required(item, "content"), where)
-            chars += n + 12  # the per-message format overhead, ~3 tokens
+            parts = _parts(fields.required(item, "content"), where)
             items.append(
                 {
                     "id": item.get("id"),
@@ -97,18 +91,16 @@ def _items(value: Any) -> tuple[list[dict[str, Any]], int, str | None]:
         elif kind == "function_call":
             for name in ("call_id", "name", "arguments"):
                 fields.string(f"{where}.{name}", fields.required(item, name))
-            chars += len(item["arguments"]) + len(item["name"])
             items.append({"id": None, **item, "status": "completed"})
             last = kind
         elif kind == "function_call_output":
             fields.string(f"{where}.call_id", fields.required(item, "call_id"))
-            output = fields.required(item, "output")
-            chars += len(output) if isinstance(output, str) else len(str(output))
+            fields.required(item, "output")
             items.append({"id": None, **item, "status": "completed"})
             last = kind
         else:  # a reasoning item passed back: kept, not counted
             items.append({"id": None, "summary": [], **item})
-    return items, chars, last
+    return items, last
 
 
 def _tools(value: Any) -> tuple[list[dict[str, Any]], tuple[Tool, ...]]:
@@ -207,29 +199,52 @@ def _reasoning(value: Any) -> tuple[str | None, str | None]:
     return effort, summary
 
 
-def input_tokens_body(body: bytes) -> bytes:
+def input_tokens_body(body: bytes, count: PromptCounter = EXACT) -> bytes:
     """`POST /v1/responses/input_tokens`: the input tokens of a `responses` request body."""
     doc = parse_body(body)
-    fields.string("model", doc.get("model"))
-    count = _prompt_tokens(doc)[3]
-    return b'{"object":"response.input_tokens","input_tokens":%d}' % count
+    model = fields.string("model", doc.get("model")) or ""
+    tokens = _prompt_tokens(doc, model, count)[3]
+    return b'{"object":"response.input_tokens","input_tokens":%d}' % tokens
 
 
-def _prompt_tokens(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None, Any, int]:
-    """(items, instructions, the last item's kind, input tokens) of a request."""
-    items, chars, last = _items(fields.required(doc, "input"))
+def _as_messages(items: list[dict[str, Any]], instructions: str | None) -> list[dict[str, Any]]:
+    """The input as chat messages, for counting it as a chat prompt is counted."""
+    messages = [{"role": "developer", "content": instructions}] if instructions else []
+    for item in items:
+        kind = item.get("type", "message")
+        if kind == "message":
+            messages.append({"role": item["role"], "content": item["content"]})
+        elif kind == "function_call":
+            messages.append({"role": "assistant", "content": item["name"] + item["arguments"]})
+        elif kind == "function_call_output":
+            output = item["output"]
+            messages.append({"role": "tool", "content": output if isinstance(output, str) else ""})
+    return messages
+
+
+def _prompt_tokens(
+    doc: dict[str, Any], model: str, count: PromptCounter
+) -> tuple[list[dict[str, Any]], str | None, Any, int]:
+    """(items, instructions, the last item's kind, input tokens) of a request: counted as the
+    same conversation in chat messages, with the function tools in chat's shape."""
+    items, last = _items(fields.required(doc, "input"))
     instructions = fields.string("instructions", doc.get("instructions"))
-    chars += len(instructions or "")
     tools = doc.get("tools")
-    chars += len(orjson.dumps(tools)) if isinstance(tools, list) else 0
-    return items, instructions, last, tokens_for_chars(chars) or 1
+    functions = [
+        {"type": "function", "function": {k: v for k, v in t.items() if k != "type"}}
+        for t in (tools if isinstance(tools, list) else [])
+        if isinstance(t, dict) and t.get("type") == "function"
+    ]
+    tokens = count.chat(_as_messages(items, instructions), model, functions or None)
+    return items, instructions, last, tokens
 
 
-def parse_response(body: bytes) -> ResponseRequest:
+def parse_response(body: bytes, count: PromptCounter = EXACT) -> ResponseRequest:
+    """A `responses` request; `count` counts its input (`--token-count`)."""
     doc = parse_body(body)
     model = fields.string("model", fields.required(doc, "model"))
     assert model is not None
-    items, instructions, last, prompt_tokens = _prompt_tokens(doc)
+    items, instructions, last, prompt_tokens = _prompt_tokens(doc, model, count)
     limit = fields.integer("max_output_tokens", doc.get("max_output_tokens"), MIN_OUTPUT_TOKENS)
     temperature = fields.number("temperature", doc.get("temperature"), 0, 2)
     top_p = fields.number("top_p", doc.get("top_p"), 0, 1)

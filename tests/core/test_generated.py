@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 
 from sanic_mock.core.generated import MockAPI
 from sanic_mock.core.reply import Clock
-from sanic_mock.corpus.pool import TextPool
+from sanic_mock.corpus.pool import Pools
 from sanic_mock.corpus.pregen import generate
 from sanic_mock.errors import InvalidRequest
 from sanic_mock.wire.ids import IdSource
 from tests.factories import settings as make_settings
 
-POOL = TextPool(generate(16, 0))
+POOLS = Pools(generate(16, 0))
 CLOCK = Clock(wall=lambda: 1_700_000_123.9, monotonic=lambda: 5.0)
 OBFUSCATION = (b"xx",)
 
@@ -26,7 +26,7 @@ OBFUSCATION = (b"xx",)
 def api(**flat: Any) -> MockAPI:
     s = make_settings(**flat)
     ids = IdSource(stem="b" * 21, request_stem="1" * 16)
-    return MockAPI(POOL, s.generation, s.timing, s.server.models, CLOCK, ids, OBFUSCATION)
+    return MockAPI(POOLS, s.generation, s.timing, s.server.models, CLOCK, ids, OBFUSCATION)
 
 
 def chat(**extra: Any) -> bytes:

@@ -11,11 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sanic_mock import encodings
 from sanic_mock.corpus import io
 from sanic_mock.corpus.answers import answer
 from sanic_mock.corpus.errors import CorpusError
-from sanic_mock.corpus.format import FORMAT_VERSION, Articles, Corpus
+from sanic_mock.corpus.format import ENCODINGS, FORMAT_VERSION, Articles, Corpus
+from sanic_mock.encodings import CL100K, O200K
+from sanic_mock.tokens import split_pieces
 from tests.factories import (
+    cut_articles,
     json_exchange,
     json_values,
     stream_exchange,
@@ -67,15 +71,69 @@ def test_version_1_articles_file_still_loads() -> None:
     }
     corpus = io.loads(msgpack.packb(v1, use_bin_type=True))
     assert corpus.kind == "articles" and corpus.articles is not None
-    assert corpus.articles.piece_ends.tolist() == [5, 11, 12]
-    assert FORMAT_VERSION == 2
+    # "Hello", " world", "." in both encodings, however version 1 had cut it.
+    for name in ENCODINGS:
+        assert corpus.articles.cut(name).piece_ends.tolist() == [5, 11, 12]
+    assert FORMAT_VERSION == 3
+
+
+def _v2(texts: list[str]) -> dict[str, Any]:
+    """A version-2 articles file: ~4-character pieces, as the old generator cut them."""
+    pieces = [p.encode() for t in texts for p in split_pieces(t)]
+    ends = np.cumsum([len(split_pieces(t)) for t in texts])
+    return {
+        "format": "mock-openai-corpus",
+        "version": 2,
+        "kind": "articles",
+        "generator": {"seed": 0},
+        "articles": {
+            "text": b"".join(pieces),
+            "piece_lengths": bytes(map(len, pieces)),
+            "article_ends": ends.astype("<u4").tobytes(),
+        },
+    }
+
+
+def test_version_2_articles_are_cut_again_into_real_tokens() -> None:
+    texts = ["The tokenization of café.\n\n", "## Caching\n\nA cache hides latency."]
+    corpus = io.loads(msgpack.packb(_v2(texts), use_bin_type=True))
+    a = corpus.require_articles()
+    assert a.text == "".join(texts).encode() and a.encodings == ENCODINGS
+    for name in ENCODINGS:
+        cut = a.cut(name)
+        enc = encodings.get(name)
+        assert cut.piece_count == sum(len(enc.encode_ordinary(t)) for t in texts)
+        assert cut.article_ends.tolist() == [
+            len(enc.encode_ordinary(texts[0])),
+            cut.piece_count,
+        ]
+
+
+def test_a_token_inside_a_character_joins_the_next_one() -> None:
+    # cl100k_base spells Greek in byte pieces: they are joined into whole characters.
+    text = "Ελλάδα"
+    enc = encodings.get(CL100K)
+    a = io.loads(msgpack.packb(_v2([text]), use_bin_type=True)).require_articles()
+    pieces = a.cut(CL100K).piece_count
+    assert pieces < len(enc.encode_ordinary(text))
+    assert a.cut(O200K).piece_count == len(encodings.get(O200K).encode_ordinary(text))
 
 
 def test_articles_corpus_round_trips() -> None:
-    articles = Articles(b"ab", np.array([1, 2], np.uint32), np.array([2], np.uint32))
+    articles = cut_articles(["ab", " and cd"])
     corpus = Corpus(kind="articles", generator={}, articles=articles)
     again = io.loads(io.dumps(corpus))
-    assert again.articles is not None and again.articles.text == b"ab" and not again.exchanges
+    a = again.require_articles()
+    assert a.text == b"ab and cd" and not again.exchanges
+    for name in ENCODINGS:
+        assert np.array_equal(a.cut(name).piece_ends, articles.cut(name).piece_ends)
+        assert np.array_equal(a.cut(name).article_ends, articles.cut(name).article_ends)
+
+
+def test_cuts_of_other_articles_are_refused() -> None:
+    one, two = cut_articles(["ab", "cd"]), cut_articles(["abc", "d"])
+    with pytest.raises(CorpusError, match="other article ends"):
+        Articles(one.text, one.piece_ends, one.article_ends, O200K, (two.cut(CL100K),))
 
 
 def test_a_newer_version_asks_for_an_upgrade() -> None:

@@ -101,12 +101,16 @@ def test_a_recorded_file_with_a_secret_needs_allow_secrets(tmp_path: Path) -> No
     assert corpus.exchanges == (leaky,)
 
 
-def test_load_pool_serves_the_articles_and_refuses_a_recorded_corpus() -> None:
-    pool = loading.load_pool(factories.settings(pregen_count=4, seed=2))
-    assert isinstance(pool, TextPool)
+def test_load_pools_serve_the_articles_and_refuse_a_recorded_corpus() -> None:
+    pools = loading.load_pools(factories.settings(pregen_count=4, seed=2))
+    pool = pools.default
+    assert isinstance(pool, TextPool) and pools.pool("o200k_base") is pool
     assert pool.raw_text(0, pool.piece_count) == TextPool(pregen.generate(4, 2)).raw_text(
         0, pool.piece_count
     )
+    cl100k = pools.pool("cl100k_base")
+    assert cl100k.raw_text(0, cl100k.piece_count) == pool.raw_text(0, pool.piece_count)
+    assert cl100k.piece_count != pool.piece_count
     recorded = Corpus(kind="recorded", generator={}, exchanges=(json_exchange("a", "b"),))
     with pytest.raises(CorpusError, match="corpus kind 'recorded' holds no articles"):
-        loading.load_pool(factories.settings(), recorded)
+        loading.load_pools(factories.settings(), recorded)

@@ -5,7 +5,7 @@ import orjson
 import pytest
 
 from sanic_mock.corpus.format import Articles
-from sanic_mock.corpus.pool import SEP, TextPool, _json_escaped
+from sanic_mock.corpus.pool import SEP, Pools, TextPool, _json_escaped
 from sanic_mock.corpus.pregen import generate
 from sanic_mock.tokens import split_pieces
 
@@ -56,3 +56,15 @@ def test_escaping_in_chunks_is_escaping_at_once() -> None:
     text = 'a "quoted" line\n\tand é, 😀\x01' * 50
     for chunk in (1, 7, 64, len(text)):
         assert _json_escaped(text, chunk) == orjson.dumps(text)[1:-1]
+
+
+def test_answers_start_where_a_block_starts_in_every_encoding() -> None:
+    pools = Pools(generate(8, 3))
+    o200k, cl100k = pools.default, pools.pool("cl100k_base")
+    assert o200k.start_count == cl100k.start_count == pools.start_count > 8
+    raw = o200k.raw
+    for slot in range(0, 3 * pools.start_count, 7):
+        a, b = o200k.start_at(slot), cl100k.start_at(slot)
+        at = len(o200k.raw_text(0, a)) if a else 0
+        assert at == (len(cl100k.raw_text(0, b)) if b else 0)  # the same text in both
+        assert at == 0 or (raw[at - 2 : at] == b"\n\n" and raw[at : at + 1] not in b" \n")

@@ -17,7 +17,7 @@ from sanic_mock.core.generated import MockAPI
 from sanic_mock.core.replayed import ReplayAPI
 from sanic_mock.core.reply import Clock
 from sanic_mock.core.service import Answerer, Ready, Service
-from sanic_mock.corpus.loading import load_corpus, load_pool
+from sanic_mock.corpus.loading import load_corpus, load_pools
 from sanic_mock.endpoints import EXACT, MODEL
 from sanic_mock.serve.h1 import response_bytes
 from sanic_mock.wire.ids import IdSource
@@ -42,12 +42,12 @@ def render(case: Case, tmp_path: Path) -> dict[str, Any]:
     corpus = load_corpus(settings)
     answerer: Answerer
     if corpus.articles is None:
-        models, seed = settings.server.models, settings.generation.seed
+        models, seed = settings.server.models, settings.generation.article_seed
         answerer = ReplayAPI(corpus, settings.replay, models, seed, CLOCK, fixed_ids())
     else:
-        pool = load_pool(settings, corpus)
+        pools = load_pools(settings, corpus)
         parts = settings.generation, settings.timing, settings.server.models
-        answerer = MockAPI(pool, *parts, CLOCK, fixed_ids(), OBFUSCATION)
+        answerer = MockAPI(pools, *parts, CLOCK, fixed_ids(), OBFUSCATION)
     service = Service(answerer, settings.server.authorization, CLOCK, fixed_ids())
     endpoint = EXACT.get((case.method, case.path))
     param = ""

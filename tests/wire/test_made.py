@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from sanic_mock import encodings
+from sanic_mock.encodings import CL100K, O200K
 from sanic_mock.sampling import Sampler
 from sanic_mock.settings import ToolSettings
-from sanic_mock.tokens import split_pieces
 from sanic_mock.wire.made import pieces_of, to_call
 from sanic_mock.wire.shapes import Tool, ToolUse
 
@@ -48,7 +49,10 @@ def test_call_rate_and_its_seed() -> None:
     assert all(to_call(use("auto"), ToolSettings(call_rate=0.0), sampler()) == [] for _ in range(9))
 
 
-def test_pieces_join_to_the_text() -> None:
-    text = '{"city":"São Paulo","n":[1,2]}'
-    assert b"".join(pieces_of(text.encode())).decode() == text
-    assert len(pieces_of(text.encode())) == len(split_pieces(text))
+def test_pieces_are_the_tokens_of_the_encoding() -> None:
+    text = '{"city":"São Paulo 東京","n":[1,2]}'
+    for name in (O200K, CL100K):
+        pieces = pieces_of(text.encode(), name)
+        assert b"".join(pieces).decode() == text
+        assert all(p.decode("utf-8") for p in pieces)  # whole characters only
+        assert len(pieces) <= len(encodings.get(name).encode(text))

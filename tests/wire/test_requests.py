@@ -228,8 +228,8 @@ def outcome(call: Any) -> Any:
 def test_the_fast_path_changes_no_answer(fields: dict[str, Any]) -> None:
     """Every row without its fast path (each value through its checker) parses the same."""
     doc = {**CHAT, **fields}
-    fast = outcome(lambda: requests._generation(doc, 12, CHAT_GENERATION_FIELDS))
-    assert fast == outcome(lambda: requests._generation(doc, 12, SLOW))
+    fast = outcome(lambda: requests._generation(doc, lambda _: 12, CHAT_GENERATION_FIELDS))
+    assert fast == outcome(lambda: requests._generation(doc, lambda _: 12, SLOW))
 
 
 @settings(max_examples=500, deadline=None)
