@@ -21,7 +21,7 @@ refused with "please upgrade".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from sanic_mock.corpus.errors import CorpusError
 
 if TYPE_CHECKING:
     from sanic_mock.corpus.exchanges import Exchange
+    from sanic_mock.corpus.index import Entry
 
 FORMAT_NAME = "mock-openai-corpus"
 FORMAT_VERSION = 2
@@ -122,6 +123,14 @@ class Corpus:
             from sanic_mock.corpus.exchanges import ordered
 
             object.__setattr__(self, "exchanges", ordered(self.exchanges))
+
+    def models(self) -> set[str]:
+        """The models named by the recorded exchanges."""
+        return {e.model for e in self.exchanges if e.model}
+
+    def entries(self, ignore: Iterable[str]) -> Sequence[Entry] | None:
+        """The match index's entries as stored in the file for `ignore`, or None (computed)."""
+        return None
 
     def require_articles(self) -> Articles:
         """The articles of an articles corpus; a recorded corpus has none."""

@@ -1,34 +1,41 @@
-"""Find the recorded answer for a request: match keys, repeat cursors, sampling, miss reports.
+"""Find the recorded answer for a request: match keys, stream shapes, cursors, samples, misses.
 
 A request's key is a hash of its endpoint and its body, normalised: credential fields and the
 fields on the ignore list (`DEFAULT_IGNORE` plus `--match-ignore`) removed, integral floats
 written as integers, keys sorted. Everything else counts — model, every message, the system
 prompt, tools, tool_choice, response_format and the sampling parameters — so two requests that
 could get different answers never share a key. The key is computed the same way for recorded
-and incoming requests.
+and incoming requests (`KEY_SCHEME` names this recipe; a corpus file stores the keys it was
+written with, `corpus/format.py`, and they are recomputed when the scheme or the ignore list
+differs).
 
-`Index` is built once per worker: `dict[key, list[Exchange]]` plus a cursor per key, so
-repeated identical requests walk through the recorded answers in order, then start over.
-`sample` picks a recorded answer of the same endpoint by a hash of the request (the same
-request always gets the same answer); `draw` picks one at random from a seeded generator.
-`explain` (used only on a miss, it scans linearly) names the closest recorded request and the
-fields that differ.
+`stream` and `stream_options` are left out of the key but not out of the choice: each key's
+recordings are grouped by their **shape** (streamed or not, and for a stream whether the usage
+chunk was asked for). `match` prefers, in this order: the same shape; the same `stream` with
+the other `include_usage`; the other `stream` (converted by replay). Within the group chosen,
+repeated identical requests walk through the recordings in recorded order, then start over.
+
+`Index` is built once per worker and holds exchange numbers, not exchanges: the corpus decodes
+an exchange when it is first answered (`corpus/format.py`'s `Exchanges`). `sample` picks a
+recorded answer of the same endpoint by a hash of the request (the same request always gets the
+same answer); `draw` picks one at random from a seeded generator. `explain` (used only on a
+miss, it scans linearly) names the closest recorded request and the fields that differ.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 import orjson
 
 from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.scrub import clean_request
 
-# Fields that do not change what the model says (or, for `stream`, only the framing, which
-# replay converts).
+# Fields that do not change what the model says (`stream` and `stream_options` only change the
+# framing: they choose among a key's recordings by shape, see the module docstring).
 DEFAULT_IGNORE: tuple[str, ...] = (
     "stream",
     "stream_options",
@@ -39,6 +46,11 @@ DEFAULT_IGNORE: tuple[str, ...] = (
     "prompt_cache_key",
     "safety_identifier",
 )
+# Bumped when `request_key` changes: keys stored in a corpus file under another scheme are
+# recomputed on load.
+KEY_SCHEME = "blake2b-16/v1"
+
+STREAM, USAGE, COMPLETE, OK = 1, 2, 4, 8  # `Entry.flags` bits; a shape is STREAM | USAGE
 
 
 def _canon(value: Any) -> Any:
@@ -61,6 +73,39 @@ def normalize(body: Any, ignore: frozenset[str]) -> Any:
 def request_key(endpoint: str, body: Any, ignore: frozenset[str]) -> bytes:
     data = orjson.dumps(normalize(body, ignore), option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(endpoint.encode() + b"\0" + data, digest_size=16).digest()
+
+
+def shape_of(body: Any) -> int:
+    """A request body's shape: `STREAM` if it asks for a stream, `USAGE` too if for the usage
+    chunk (a plain request has no usage chunk, so its `stream_options` do not count)."""
+    if not isinstance(body, dict) or body.get("stream") is not True:
+        return 0
+    options = body.get("stream_options")
+    usage = isinstance(options, dict) and options.get("include_usage") is True
+    return STREAM | (USAGE if usage else 0)
+
+
+# The recorded shapes a request of each shape takes, best first.
+_PREFERENCE = {0: (0, STREAM, STREAM | USAGE), STREAM: (STREAM, STREAM | USAGE, 0)}
+_PREFERENCE[STREAM | USAGE] = (STREAM | USAGE, STREAM, 0)
+
+
+class Entry(NamedTuple):
+    """What the index needs of one exchange, without decoding it."""
+
+    endpoint: str
+    key: bytes
+    flags: int  # STREAM, USAGE: the recorded request's shape; COMPLETE; OK (a 2xx answer)
+
+
+def entry(ex: Exchange, ignore: frozenset[str]) -> Entry:
+    flags = shape_of(ex.request) | (COMPLETE if ex.complete else 0) | (OK if ex.ok else 0)
+    return Entry(ex.endpoint, request_key(ex.endpoint, ex.request, ignore), flags)
+
+
+class Found(NamedTuple):
+    number: int  # the exchange's place in the corpus (`corpus inspect` numbers)
+    exchange: Exchange
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -94,60 +139,92 @@ def differences(recorded: Any, given: Any, path: str = "") -> list[str]:
 
 
 class Index:
+    """`exchanges` in corpus order; `entries`, when given, are theirs as `entry` computes them
+    with `ignore` (a corpus file's stored index), so no exchange is decoded to build it."""
+
     def __init__(
         self,
-        exchanges: Iterable[Exchange],
+        exchanges: Sequence[Exchange],
         ignore: Iterable[str] = DEFAULT_IGNORE,
         seed: int = 0,
+        entries: Sequence[Entry] | None = None,
     ) -> None:
         self.ignore = frozenset(ignore)
-        self._by_key: dict[bytes, list[Exchange]] = {}
-        self._cursor: dict[bytes, int] = {}
-        self._pool: dict[str, list[Exchange]] = {}  # answers to sample from, per endpoint
-        self._recorded: dict[str, list[tuple[int, Exchange]]] = {}
+        self._exchanges = exchanges
+        self._added: list[Exchange] = []  # `add`ed after the corpus (--on-miss proxy)
+        self._by_key: dict[bytes, dict[int, list[int]]] = {}  # key -> shape -> numbers
+        self._cursor: dict[tuple[bytes, int], int] = {}
+        self._pool: dict[str, list[int]] = {}  # answers to sample from, per endpoint
+        self._recorded: dict[str, list[int]] = {}
         self._rng = random.Random(seed)
         self._count = 0
-        for ex in exchanges:
-            self.add(ex)
+        self._len = 0
+        if entries is None:
+            entries = [entry(ex, self.ignore) for ex in exchanges]
+        for e in entries:
+            self._index(e)
+
+    def exchange(self, number: int) -> Exchange:
+        base = len(self._exchanges)
+        return self._exchanges[number] if number < base else self._added[number - base]
+
+    def _index(self, e: Entry) -> None:
+        number, self._count = self._count, self._count + 1
+        if not e.flags & COMPLETE:
+            return  # never served as if it were a whole answer
+        shapes = self._by_key.setdefault(e.key, {})
+        shapes.setdefault(e.flags & (STREAM | USAGE), []).append(number)
+        self._recorded.setdefault(e.endpoint, []).append(number)
+        if e.flags & OK:
+            self._pool.setdefault(e.endpoint, []).append(number)
+        self._len += 1
 
     def add(self, ex: Exchange) -> None:
-        """Index one more exchange (numbered after the others); an incomplete one is skipped,
-        never served as if it were a whole answer."""
-        number, self._count = self._count, self._count + 1
-        if not ex.complete:
-            return
-        self._by_key.setdefault(self.key(ex.endpoint, ex.request), []).append(ex)
-        self._recorded.setdefault(ex.endpoint, []).append((number, ex))
-        if ex.ok:
-            self._pool.setdefault(ex.endpoint, []).append(ex)
+        """Index one more exchange (numbered after the others); an incomplete one is skipped."""
+        self._added.append(ex)
+        self._index(entry(ex, self.ignore))
 
     def key(self, endpoint: str, body: Any) -> bytes:
         return request_key(endpoint, body, self.ignore)
 
     def __len__(self) -> int:
-        return sum(map(len, self._by_key.values()))
+        return self._len
 
-    def match(self, endpoint: str, body: Any) -> Exchange | None:
-        """The next recorded answer to this request (in recorded order, then again), or None."""
+    def match(self, endpoint: str, body: Any, shape: int | None = None) -> Found | None:
+        """The next recorded answer to this request, of its shape if one was recorded (the
+        request's own by default), or None."""
         key = self.key(endpoint, body)
-        found = self._by_key.get(key)
-        if not found:
+        shapes = self._by_key.get(key)
+        if not shapes:
             return None
-        at = self._cursor.get(key, 0)
-        self._cursor[key] = (at + 1) % len(found)
-        return found[at]
+        want = shape_of(body) if shape is None else shape
+        for kind in _PREFERENCE[want]:
+            numbers = shapes.get(kind)
+            if numbers:
+                at = self._cursor.get((key, kind), 0)
+                self._cursor[key, kind] = (at + 1) % len(numbers)
+                return self._found(numbers[at])
+        return None  # a key has at least one of the shapes
 
-    def sample(self, endpoint: str, body: Any) -> Exchange | None:
+    def _found(self, number: int) -> Found:
+        return Found(number, self.exchange(number))
+
+    def sample(self, endpoint: str, body: Any) -> Found | None:
         """A successful recorded answer of the endpoint, chosen by the request's hash."""
         pool = self._pool.get(endpoint)
         if not pool:
             return None
-        return pool[int.from_bytes(self.key(endpoint, body)[:8], "little") % len(pool)]
+        pick = int.from_bytes(self.key(endpoint, body)[:8], "little") % len(pool)
+        return self._found(pool[pick])
 
-    def draw(self, endpoint: str) -> Exchange | None:
+    def draw(self, endpoint: str) -> Found | None:
         """A successful recorded answer of the endpoint, drawn from the seeded generator."""
         pool = self._pool.get(endpoint)
-        return self._rng.choice(pool) if pool else None
+        return self._found(self._rng.choice(pool)) if pool else None
+
+    def numbers(self, endpoint: str) -> list[int]:
+        """The complete exchanges recorded for `endpoint`, in corpus order."""
+        return self._recorded.get(endpoint, [])
 
     def explain(self, endpoint: str, body: Any) -> tuple[str, str | None]:
         """(message, first differing field) for a request that matched nothing."""
@@ -157,7 +234,8 @@ class Index:
             return f"No recorded exchange for {endpoint} (recorded endpoints: {known}).", None
         given = normalize(body, self.ignore)
         best: tuple[int, Exchange, list[str]] | None = None
-        for number, ex in candidates:
+        for number in candidates:
+            ex = self.exchange(number)
             diff = differences(normalize(ex.request, self.ignore), given)
             if best is None or len(diff) < len(best[2]):
                 best = (number, ex, diff)
