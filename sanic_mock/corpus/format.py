@@ -2,7 +2,7 @@
 
 A corpus file is one msgpack map (see `corpus/README.md` at the repository root):
 
-    {"format": "mock-openai-corpus", "version": 2, "kind": "articles",
+    {"format": "mock-openai-corpus", "version": 3, "kind": "articles",
      "generator": {...what built it...},
      "articles": {"text": <bin utf-8>,
                   "piece_lengths": <bin uint8>, "article_ends": <bin uint32 LE>}}
@@ -12,8 +12,11 @@ A corpus file is one msgpack map (see `corpus/README.md` at the repository root)
 article `j` ends. Storing one blob and two offset
 arrays (not lists of strings) makes a 4096-article corpus load in milliseconds.
 
-A recorded corpus (kind "recorded", since version 2) holds `"exchanges"`, a list of recorded
-request/answer maps (see `corpus/exchanges.py`), instead of `"articles"`.
+A recorded corpus (kind "recorded", since version 2) holds exchanges — recorded
+request/answer maps (see `corpus/exchanges.py`) — instead of `"articles"`: since version 3
+each map packed on its own (`"exchange_data"`, `"exchange_ends"`) next to the match index made
+at build time (`"index"`), so a server decodes only the exchanges it answers with
+(`corpus/stored.py`); version 2 kept one list, `"exchanges"`.
 
 `FORMAT_VERSION` is bumped on every change; older files go through `MIGRATIONS`, newer ones are
 refused with "please upgrade".
@@ -33,15 +36,19 @@ from sanic_mock.corpus.errors import CorpusError
 if TYPE_CHECKING:
     from sanic_mock.corpus.exchanges import Exchange
     from sanic_mock.corpus.index import Entry
+    from sanic_mock.corpus.stored import StoredIndex
 
 FORMAT_NAME = "mock-openai-corpus"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 KINDS = ("articles", "recorded")
 
 U32 = npt.NDArray[np.uint32]
 
 
-def migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
+Pack = Callable[[Any], bytes]  # `corpus/io.py`'s deterministic msgpack writer
+
+
+def migrate_1_to_2(doc: dict[str, Any], pack: Pack) -> dict[str, Any]:
     """v2 added the "recorded" kind and stores piece lengths (uint8) instead of piece end
     offsets (uint32); a v1 file is an articles corpus whose offsets become lengths."""
     articles = doc.get("articles")
@@ -58,8 +65,32 @@ def migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "version": 2}
 
 
+def migrate_2_to_3(doc: dict[str, Any], pack: Pack) -> dict[str, Any]:
+    """v3 packs a recorded corpus's exchanges one by one and adds the match index (articles
+    are unchanged): the v2 list is checked exchange by exchange and laid out anew."""
+    doc = {**doc, "version": 3}
+    if doc.get("kind") != "recorded":
+        return doc
+    from sanic_mock.corpus.exchanges import from_doc, ordered
+    from sanic_mock.corpus.stored import recorded_layout
+
+    items = doc.pop("exchanges", None)
+    if not isinstance(items, list):
+        raise CorpusError("corpus header is incomplete (kind, generator, exchanges)")
+    exchanges = []
+    for i, item in enumerate(items):
+        try:
+            exchanges.append(from_doc(item))
+        except CorpusError as exc:
+            raise CorpusError(f"exchange {i}: {exc}") from None
+    return {**doc, **recorded_layout(ordered(exchanges), pack)}
+
+
 # version N -> function turning a version-N document into a version-N+1 document.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any], Pack], dict[str, Any]]] = {
+    1: migrate_1_to_2,
+    2: migrate_2_to_3,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +141,9 @@ class Corpus:
     kind: str
     generator: dict[str, Any] = field(hash=False)
     articles: Articles | None = None  # kind "articles"
-    exchanges: tuple[Exchange, ...] = ()  # kind "recorded", in file order
+    # kind "recorded", in file order: a tuple (sorted here), or a file's `Exchanges` (lazy)
+    exchanges: Sequence[Exchange] = ()
+    stored: StoredIndex | None = None  # the index section of the file it was read from
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -119,18 +152,21 @@ class Corpus:
             raise CorpusError(f"only an articles corpus holds articles (kind {self.kind!r})")
         if self.kind == "recorded" and not self.exchanges:
             raise CorpusError("recorded corpus holds no exchanges")
-        if self.exchanges:  # always in file order, so exchange numbers mean one thing
+        if isinstance(self.exchanges, (tuple, list)) and self.exchanges:
+            # always in file order, so exchange numbers mean one thing
             from sanic_mock.corpus.exchanges import ordered
 
             object.__setattr__(self, "exchanges", ordered(self.exchanges))
 
     def models(self) -> set[str]:
         """The models named by the recorded exchanges."""
+        if self.stored is not None:
+            return set(self.stored.models)
         return {e.model for e in self.exchanges if e.model}
 
     def entries(self, ignore: Iterable[str]) -> Sequence[Entry] | None:
         """The match index's entries as stored in the file for `ignore`, or None (computed)."""
-        return None
+        return None if self.stored is None else self.stored.entries(ignore)
 
     def require_articles(self) -> Articles:
         """The articles of an articles corpus; a recorded corpus has none."""

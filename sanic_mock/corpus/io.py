@@ -2,6 +2,11 @@
 
 `dumps` is deterministic: map keys are written sorted, arrays as little-endian `bin`, so the same
 corpus gives the same bytes. `loads` raises only `CorpusError`, whatever the input bytes.
+
+A recorded corpus is loaded without decoding its exchanges (`corpus/stored.py`): the file is
+read once, its tables checked, and the secret scan runs over the packed bytes — a fast search
+for the prefixes of key-like text, and only where one is found the exchange is decoded and
+scanned as `corpus/scrub.py` says.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import msgpack
 import numpy as np
 
 from sanic_mock.corpus.errors import CorpusError
-from sanic_mock.corpus.exchanges import from_doc, to_doc
 from sanic_mock.corpus.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -23,7 +27,8 @@ from sanic_mock.corpus.format import (
     Articles,
     Corpus,
 )
-from sanic_mock.corpus.scrub import refuse_secrets
+from sanic_mock.corpus.scrub import find_secret, refuse_secrets, suspects
+from sanic_mock.corpus.stored import Exchanges, ends_from, index_from_doc, recorded_layout
 
 
 def _sorted(value: Any) -> Any:
@@ -32,6 +37,17 @@ def _sorted(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_sorted(v) for v in value]
     return value
+
+
+def _pack(value: Any) -> bytes:
+    return msgpack.packb(_sorted(value), use_bin_type=True)
+
+
+def _unpack(data: bytes) -> Any:
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except Exception as exc:  # msgpack raises a family of unrelated exception types
+        raise CorpusError(f"not msgpack data ({type(exc).__name__})") from None
 
 
 def dumps(corpus: Corpus) -> bytes:
@@ -89,7 +105,7 @@ def loads(data: bytes) -> Corpus:
             f"(version {FORMAT_VERSION}); please upgrade mock-openai"
         )
     while version < FORMAT_VERSION:
-        doc = MIGRATIONS[version](doc)
+        doc = MIGRATIONS[version](doc, _pack)
         version += 1
     if doc.get("kind") == "recorded":
         return _load_recorded(doc)
@@ -122,22 +138,36 @@ def _recorded_doc(corpus: Corpus) -> dict[str, Any]:
         "version": FORMAT_VERSION,
         "kind": corpus.kind,
         "generator": corpus.generator,
-        "exchanges": [to_doc(e) for e in corpus.exchanges],
+        **recorded_layout(corpus.exchanges, _pack),
     }
 
 
 def _load_recorded(doc: dict[str, Any]) -> Corpus:
     generator = doc.get("generator", {})
-    items = doc.get("exchanges")
-    if not isinstance(generator, dict) or not isinstance(items, list):
-        raise CorpusError("corpus header is incomplete (kind, generator, exchanges)")
-    exchanges = []
-    for i, item in enumerate(items):
-        try:
-            exchanges.append(from_doc(item))
-        except CorpusError as exc:
-            raise CorpusError(f"exchange {i}: {exc}") from None
-    return Corpus(kind="recorded", generator=generator, exchanges=tuple(exchanges))
+    data = doc.get("exchange_data")
+    if not isinstance(generator, dict) or not isinstance(data, bytes):
+        raise CorpusError("corpus header is incomplete (kind, generator, exchange_data)")
+    ends = ends_from(doc.get("exchange_ends"), len(data))
+    stored = index_from_doc(doc.get("index"), len(ends))
+    exchanges = Exchanges(data, ends, _unpack)
+    return Corpus(kind="recorded", generator=generator, exchanges=exchanges, stored=stored)
+
+
+def refuse_stored_secrets(exchanges: Exchanges) -> None:
+    """`refuse_secrets` for a file's exchanges, decoding only those that might hold a key."""
+    checked: set[int] = set()
+    for offset in suspects(exchanges.data):
+        number = exchanges.at_offset(offset)
+        if number in checked:
+            continue
+        checked.add(number)
+        ex = exchanges[number]
+        where = find_secret(ex)
+        if where is not None:
+            raise CorpusError(
+                f"exchange {number} ({ex.describe()}) holds a key-like string in its {where}; "
+                "remove it, or pass --allow-secrets to keep it"
+            )
 
 
 def read(path: Path, allow_secrets: bool = False) -> Corpus:
@@ -149,8 +179,12 @@ def read(path: Path, allow_secrets: bool = False) -> Corpus:
         raise CorpusError(f"{path}: {exc.strerror or exc}") from None
     try:
         corpus = loads(data)
+        del data  # the exchanges keep their own copy; the file's bytes go back now
         if not allow_secrets:
-            refuse_secrets(corpus.exchanges)
+            if isinstance(corpus.exchanges, Exchanges):
+                refuse_stored_secrets(corpus.exchanges)
+            else:
+                refuse_secrets(corpus.exchanges)
         return corpus
     except CorpusError as exc:
         raise CorpusError(f"{path}: {exc}") from None

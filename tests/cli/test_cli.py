@@ -120,7 +120,7 @@ def test_corpus_build_and_inspect(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stderr
     shown = run_cli("corpus", "inspect", str(path))
     assert shown.returncode == 0
-    assert "articles:    12" in shown.stdout and "mock-openai-corpus v2" in shown.stdout
+    assert "articles:    12" in shown.stdout and "mock-openai-corpus v3" in shown.stdout
     with running("--corpus", str(path)) as srv:
         assert completion_tokens(srv.url) >= 1
 
