@@ -36,14 +36,22 @@ from sanic_mock import endpoints
 from sanic_mock.core.reply import SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.corpus.answers import Answer, answer, fit
 from sanic_mock.corpus.errors import CorpusError
-from sanic_mock.corpus.exchanges import DONE, Exchange
+from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.format import Corpus
 from sanic_mock.corpus.index import DEFAULT_IGNORE, STREAM, USAGE, Found, Index
 from sanic_mock.errors import InvalidRequest, NotFound, OpenAIError
 from sanic_mock.settings import DEFAULT_MODELS, MissPolicy, ReplayIds, ReplayMode, ReplaySettings
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog, Headers
-from sanic_mock.wire.replayed import CHAT, Template, assembled, live_order, restream, split
+from sanic_mock.wire.replayed import (
+    CHAT,
+    Template,
+    assembled,
+    live_order,
+    parsed_events,
+    restream,
+    split,
+)
 from sanic_mock.wire.requests import (
     Generation,
     parse_body,
@@ -289,7 +297,7 @@ class ReplayAPI:
         ans = self._answer(number, ex)
         if ex.streamed:
             events = ex.events or ()
-            parsed = [_parsed(data) for data in events]
+            parsed = parsed_events(events)
             frames, times = restream(
                 events,
                 parsed,
@@ -309,13 +317,3 @@ class ReplayAPI:
             frames = split(ans, endpoint, model, include_usage, prompt_tokens, rid, created)
         step = ex.duration_us / len(frames)
         return Template(frames, [round(step * (k + 1)) for k in range(len(frames))])
-
-
-def _parsed(data: str) -> Any:
-    """A recorded event's JSON value, or None for `[DONE]` and unparsable ones."""
-    if data == DONE:
-        return None
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None

@@ -108,33 +108,41 @@ class Found(NamedTuple):
     exchange: Exchange
 
 
+MISS_WORDS = ("recorded", "got", "not recorded", "missing")
+CHANGE_WORDS = ("was", "now", "added", "removed")
+
+
 def _short(value: Any, limit: int = 40) -> str:
     text = orjson.dumps(value).decode()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def differences(recorded: Any, given: Any, path: str = "") -> list[str]:
-    """The paths where two normalised bodies differ, e.g. `messages[1].content`."""
+def differences(
+    recorded: Any, given: Any, path: str = "", words: tuple[str, ...] = MISS_WORDS
+) -> list[str]:
+    """The paths where two normalised bodies differ, e.g. `messages[1].content`; `words` name
+    the two sides, a field only the second has, and one only the first has."""
+    old, new, only_new, only_old = words
     if isinstance(recorded, dict) and isinstance(given, dict):
         out: list[str] = []
         for k in sorted(set(recorded) | set(given)):
             sub = f"{path}.{k}" if path else k
             if k not in recorded:
-                out.append(f"{sub} (not recorded)")
+                out.append(f"{sub} ({only_new})")
             elif k not in given:
-                out.append(f"{sub} (missing)")
+                out.append(f"{sub} ({only_old})")
             else:
-                out.extend(differences(recorded[k], given[k], sub))
+                out.extend(differences(recorded[k], given[k], sub, words))
         return out
     if isinstance(recorded, list) and isinstance(given, list):
         if len(recorded) != len(given):
-            return [f"{path} (recorded {len(recorded)} items, got {len(given)})"]
+            return [f"{path} ({old} {len(recorded)} items, {new} {len(given)})"]
         out = []
         for i, (a, b) in enumerate(zip(recorded, given, strict=True)):
-            out.extend(differences(a, b, f"{path}[{i}]"))
+            out.extend(differences(a, b, f"{path}[{i}]", words))
         return out
     if recorded != given:
-        return [f"{path} (recorded {_short(recorded)}, got {_short(given)})"]
+        return [f"{path} ({old} {_short(recorded)}, {new} {_short(given)})"]
     return []
 
 

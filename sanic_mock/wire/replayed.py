@@ -28,7 +28,11 @@ from typing import Any
 import orjson
 
 from sanic_mock import endpoints
-from sanic_mock.corpus.answers import Answer, ChoiceAnswer
+from sanic_mock.corpus.answers import Answer, ChoiceAnswer, answer
+from sanic_mock.corpus.errors import CorpusError
+from sanic_mock.corpus.exchanges import DONE as DONE_TEXT
+from sanic_mock.corpus.exchanges import Exchange
+from sanic_mock.corpus.index import USAGE, shape_of
 from sanic_mock.tokens import estimate_tokens, split_pieces
 from sanic_mock.wire.sse import DONE
 
@@ -338,3 +342,39 @@ def split(
         frames.append(frame({**base, "choices": [], "usage": usage_of(ans, prompt_tokens)}))
     frames.append(DONE)
     return frames
+
+
+def as_sent(ex: Exchange, stream: bool) -> bytes:
+    """An exchange's answer as `serve --replay-ids recorded` sends it to a request of its
+    kind: SSE frames (`stream`) or one JSON body, converted when recorded the other way
+    (`corpus show --exchange N --format sse|json`)."""
+    if not ex.ok or not (ex.endpoint == CHAT or ex.endpoint.endswith("/completions")):
+        if stream:
+            raise CorpusError(f"{ex.describe()} answered with JSON, not a stream")
+        return orjson.dumps(live_order(ex.body)) if ex.text is None else ex.text.encode()
+    ans = answer(ex)
+    prompt = int((ans.usage or {}).get("prompt_tokens") or 0)
+    model = ans.model or ex.model
+    created = ans.created or 0
+    if stream and ex.streamed:
+        events = ex.events or ()
+        parsed = parsed_events(events)
+        usage = shape_of(ex.request) & USAGE != 0
+        frames, _ = restream(events, parsed, ex.times_us, ex.endpoint, ans, usage, prompt, False)
+        return b"".join(frames)
+    if stream:
+        return b"".join(split(ans, ex.endpoint, model, False, prompt, ans.id or "", created))
+    if ex.streamed:
+        return assembled(ans, ex.endpoint, ans.id or "", created, model, prompt)
+    return orjson.dumps(live_order(ex.body))
+
+
+def parsed_events(events: Sequence[str]) -> list[Any]:
+    """Each recorded event's JSON value, None for `[DONE]` and unparsable ones (`restream`)."""
+    out: list[Any] = []
+    for data in events:
+        try:
+            out.append(None if data == DONE_TEXT else orjson.loads(data))
+        except orjson.JSONDecodeError:
+            out.append(None)
+    return out
