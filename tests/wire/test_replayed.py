@@ -385,3 +385,44 @@ def test_assembled_of_a_restreamed_recording() -> None:
     assert body["choices"][0]["message"]["content"] == "Hel"
     assert body["choices"][0]["finish_reason"] == "stop"
     assert body["usage"] == USAGE
+
+
+def test_live_order_puts_a_sorted_body_back_in_the_api_order() -> None:
+    from sanic_mock.wire.replayed import live_order
+
+    stored = {
+        "choices": [
+            {
+                "finish_reason": "stop",
+                "index": 0,
+                "logprobs": None,
+                "message": {"content": "x", "refusal": None, "role": "assistant"},
+            }
+        ],
+        "created": 1,
+        "extra": True,
+        "id": "i",
+        "model": "m",
+        "object": "chat.completion",
+        "system_fingerprint": "fp",
+        "usage": {"completion_tokens": 1, "prompt_tokens": 2, "total_tokens": 3},
+    }
+    doc = live_order(stored)
+    assert list(doc) == [
+        "id",
+        "object",
+        "created",
+        "model",
+        "choices",
+        "usage",
+        "system_fingerprint",
+        "extra",
+    ]
+    assert list(doc["choices"][0]) == ["index", "message", "logprobs", "finish_reason"]
+    assert list(doc["choices"][0]["message"]) == ["role", "content", "refusal"]
+    assert list(doc["usage"]) == ["prompt_tokens", "completion_tokens", "total_tokens"]
+    assert list(live_order({"choices": [{"index": 0, "text": "t"}]})["choices"][0]) == [
+        "text",
+        "index",
+    ]
+    assert live_order([1]) == [1]
