@@ -150,6 +150,7 @@ class ReplayAPI:
         self._bodies: dict[int, Any] = {}  # recorded JSON bodies in the live key order
         self._templates: dict[tuple[int, bool, int], Template] = {}
         self._missed: set[bytes] = set()
+        self._hits: dict[int, Headers] = {}
 
     def chat(self, raw: bytes) -> Reply:
         return self.replay(CHAT, raw)
@@ -213,7 +214,13 @@ class ReplayAPI:
             gen = None
         shape = 0 if gen is None or not gen.stream else STREAM | (USAGE * gen.include_usage)
         found, matched = self.find(endpoint, parse_body(raw), shape)
-        ex, headers = found.exchange, hit(found.number) if matched else MISS
+        ex = found.exchange
+        if matched:
+            headers = self._hits.get(found.number)
+            if headers is None:
+                headers = self._hits[found.number] = hit(found.number)
+        else:
+            headers = MISS
         if not ex.ok:
             raise RecordedError(ex, headers)
         if gen is None:
@@ -221,8 +228,8 @@ class ReplayAPI:
         if not matched:
             return self._fitted(ex, endpoint, gen)
         if gen.stream:
-            return self._stream(found, endpoint, gen.include_usage, gen.prompt_tokens)
-        return self._body(found, endpoint, gen.prompt_tokens)
+            return self._stream(found, endpoint, gen.include_usage, gen.prompt_tokens, headers)
+        return self._body(found, endpoint, gen.prompt_tokens, headers)
 
     # -- building replies ---------------------------------------------------------------------
     def _answer(self, number: int, ex: Exchange) -> Answer:
@@ -239,9 +246,9 @@ class ReplayAPI:
 
     def _timed_body(self, body: bytes, duration_us: int, headers: Headers) -> Reply:
         delay = duration_us / 1e6 * self.scale if self.scale else 0.0
-        return Reply(body, None, delay, headers=headers)
+        return Reply(body, None, delay, 0.0, None, headers)
 
-    def _body(self, found: Found, endpoint: str, prompt_tokens: int) -> Reply:
+    def _body(self, found: Found, endpoint: str, prompt_tokens: int, headers: Headers) -> Reply:
         number, ex = found
         if not ex.streamed:
             doc = self._bodies.get(number)
@@ -249,13 +256,14 @@ class ReplayAPI:
                 doc = self._bodies[number] = live_order(ex.body)
             if self.fresh and isinstance(doc, dict):
                 doc = doc.copy()
-                doc["id"], doc["created"] = self._ids(endpoint, None)
-            return self._timed_body(orjson.dumps(doc), ex.duration_us, hit(number))
+                doc["id"] = self.ids.chat() if endpoint == CHAT else self.ids.completion()
+                doc["created"] = int(self.clock.wall())
+            return self._timed_body(orjson.dumps(doc), ex.duration_us, headers)
         ans = self._answer(number, ex)
         rid, created = self._ids(endpoint, ans)
         body = assembled(ans, endpoint, rid, created, ans.model or ex.model, prompt_tokens)
         last = ex.times_us[-1] if ex.times_us else ex.duration_us
-        return self._timed_body(body, last, hit(number))
+        return self._timed_body(body, last, headers)
 
     def _fitted(self, ex: Exchange, endpoint: str, gen: Generation) -> Reply:
         """A sampled answer to a request it was not recorded for, fitted to that request."""
@@ -272,7 +280,12 @@ class ReplayAPI:
         return Reply(b"", frames, offsets=offsets, headers=MISS)
 
     def _stream(
-        self, found: Found, endpoint: str, include_usage: bool, prompt_tokens: int
+        self,
+        found: Found,
+        endpoint: str,
+        include_usage: bool,
+        prompt_tokens: int,
+        headers: Headers,
     ) -> Reply:
         """Frames from the template of (exchange, request shape), made on first use."""
         number, ex = found
@@ -284,12 +297,12 @@ class ReplayAPI:
             template = self._templates[key] = self._template(
                 number, ex, endpoint, include_usage, prompt_tokens
             )
-        rid, created = self._ids(endpoint, None)
-        ident, headers = rid.encode(), hit(number)
+        rid = self.ids.chat() if endpoint == CHAT else self.ids.completion()
+        ident, created = rid.encode(), int(self.clock.wall())
         if not self.scale:  # sent in one write anyway
-            return Reply(b"", [template.whole(ident, created)], headers=headers)
+            return Reply(b"", [template.whole(ident, created)], 0.0, 0.0, None, headers)
         frames = template.each(ident, created)
-        return Reply(b"", frames, offsets=template.offsets(self.scale), headers=headers)
+        return Reply(b"", frames, 0.0, 0.0, template.offsets(self.scale), headers)
 
     def _template(
         self, number: int, ex: Exchange, endpoint: str, include_usage: bool, prompt_tokens: int

@@ -146,6 +146,21 @@ def differences(
     return []
 
 
+class _Kind:
+    """The recordings of one key and shape, and the cursor that walks through them."""
+
+    __slots__ = ("numbers", "at")
+
+    def __init__(self) -> None:
+        self.numbers: list[int] = []
+        self.at = 0
+
+    def next(self) -> int:
+        at = self.at
+        self.at = (at + 1) % len(self.numbers)
+        return self.numbers[at]
+
+
 class Index:
     """`exchanges` in corpus order; `entries`, when given, are theirs as `entry` computes them
     with `ignore` (a corpus file's stored index), so no exchange is decoded to build it."""
@@ -160,8 +175,8 @@ class Index:
         self.ignore = frozenset(ignore)
         self._exchanges = exchanges
         self._added: list[Exchange] = []  # `add`ed after the corpus (--on-miss proxy)
-        self._by_key: dict[bytes, dict[int, list[int]]] = {}  # key -> shape -> numbers
-        self._cursor: dict[tuple[bytes, int], int] = {}
+        self._by_key: dict[bytes, dict[int, _Kind]] = {}  # key -> shape -> recordings
+        self._found: dict[int, Found] = {}  # the exchanges answered so far, by number
         self._pool: dict[str, list[int]] = {}  # answers to sample from, per endpoint
         self._recorded: dict[str, list[int]] = {}
         self._rng = random.Random(seed)
@@ -181,7 +196,7 @@ class Index:
         if not e.flags & COMPLETE:
             return  # never served as if it were a whole answer
         shapes = self._by_key.setdefault(e.key, {})
-        shapes.setdefault(e.flags & (STREAM | USAGE), []).append(number)
+        shapes.setdefault(e.flags & (STREAM | USAGE), _Kind()).numbers.append(number)
         self._recorded.setdefault(e.endpoint, []).append(number)
         if e.flags & OK:
             self._pool.setdefault(e.endpoint, []).append(number)
@@ -206,16 +221,22 @@ class Index:
         if not shapes:
             return None
         want = shape_of(body) if shape is None else shape
-        for kind in _PREFERENCE[want]:
-            numbers = shapes.get(kind)
-            if numbers:
-                at = self._cursor.get((key, kind), 0)
-                self._cursor[key, kind] = (at + 1) % len(numbers)
-                return self._found(numbers[at])
-        return None  # a key has at least one of the shapes
+        kind = shapes.get(want)
+        if kind is None:
+            for other in _PREFERENCE[want]:
+                kind = shapes.get(other)
+                if kind is not None:
+                    break
+            else:
+                return None  # a key has at least one of the shapes
+        return self.found(kind.next())
 
-    def _found(self, number: int) -> Found:
-        return Found(number, self.exchange(number))
+    def found(self, number: int) -> Found:
+        """Exchange `number` (decoded once)."""
+        got = self._found.get(number)
+        if got is None:
+            got = self._found[number] = Found(number, self.exchange(number))
+        return got
 
     def sample(self, endpoint: str, body: Any) -> Found | None:
         """A successful recorded answer of the endpoint, chosen by the request's hash."""
@@ -223,12 +244,12 @@ class Index:
         if not pool:
             return None
         pick = int.from_bytes(self.key(endpoint, body)[:8], "little") % len(pool)
-        return self._found(pool[pick])
+        return self.found(pool[pick])
 
     def draw(self, endpoint: str) -> Found | None:
         """A successful recorded answer of the endpoint, drawn from the seeded generator."""
         pool = self._pool.get(endpoint)
-        return self._found(self._rng.choice(pool)) if pool else None
+        return self.found(self._rng.choice(pool)) if pool else None
 
     def numbers(self, endpoint: str) -> list[int]:
         """The complete exchanges recorded for `endpoint`, in corpus order."""
