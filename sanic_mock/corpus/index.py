@@ -155,11 +155,6 @@ class _Kind:
         self.numbers: list[int] = []
         self.at = 0
 
-    def next(self) -> int:
-        at = self.at
-        self.at = (at + 1) % len(self.numbers)
-        return self.numbers[at]
-
 
 class Index:
     """`exchanges` in corpus order; `entries`, when given, are theirs as `entry` computes them
@@ -229,7 +224,11 @@ class Index:
                     break
             else:
                 return None  # a key has at least one of the shapes
-        return self.found(kind.next())
+        # inline, not `_Kind.next` and `found`: this runs on every replayed request
+        numbers, at = kind.numbers, kind.at
+        kind.at = (at + 1) % len(numbers)
+        got = self._found.get(numbers[at])
+        return self.found(numbers[at]) if got is None else got
 
     def found(self, number: int) -> Found:
         """Exchange `number` (decoded once)."""

@@ -83,10 +83,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def env_for(code: Path | None) -> dict[str, str]:
+ROOT = Path(__file__).resolve().parent.parent.parent  # this checkout
+
+
+def env_for(code: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_OPENAI_")}
-    if code is not None:
-        env["PYTHONPATH"] = str(code)
+    env["PYTHONPATH"] = str(code)
     return env
 
 
@@ -97,12 +99,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_once(corpus: Path, env: dict[str, str]) -> tuple[float, float]:
+def start_once(corpus: Path, code: Path, env: dict[str, str]) -> tuple[float, float]:
     port = free_port()
     cmd = [sys.executable, "-m", "sanic_mock", "serve", "--corpus", str(corpus)]
     began = time.monotonic()
     proc = subprocess.Popen(
-        [*cmd, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [*cmd, "--port", str(port)],
+        cwd=code,  # `-m` imports from the working directory first
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         while True:
@@ -128,9 +134,19 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=None, help="source tree to run instead")
     parser.add_argument("--dir", type=Path, default=None, help="where corpora are written")
     args = parser.parse_args()
-    env = env_for(args.code)
+    code = (args.code or ROOT).resolve()
+    env = env_for(code)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="corpus-startup-"))
     folder.mkdir(parents=True, exist_ok=True)
+    where = subprocess.run(
+        [sys.executable, "-c", "import sanic_mock; print(sanic_mock.__file__)"],
+        cwd=code,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    print(f"code: {where}")
     print("| exchanges | file MB | start-up s (median) | RSS MB (median) | RSS / file |")
     print("|---:|---:|---:|---:|---:|")
     for count in (int(c) for c in args.counts.split(",")):
@@ -140,7 +156,7 @@ def main() -> None:
                 [sys.executable, "-c", MAKE, str(count), str(corpus)], env=env, check=True
             )
         size = corpus.stat().st_size / 1e6
-        runs = [start_once(corpus, env) for _ in range(args.runs)]
+        runs = [start_once(corpus, code, env) for _ in range(args.runs)]
         took = statistics.median(r[0] for r in runs)
         rss = statistics.median(r[1] for r in runs)
         print(f"| {count:,} | {size:.1f} | {took:.2f} | {rss:.0f} | {rss / size:.1f} |", flush=True)
