@@ -5,7 +5,6 @@ prompt, agent loops with their tool call ids, model listings, visible misses, fi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from sanic_mock.tokens import split_pieces
 from tests import upstream_app as up
-from tests.recording import recorder, stop, upstream_app
+from tests.recording import client, recorder, stop
 from tests.servers import Server, running
 
 TOOLS: list[Any] = [
@@ -29,16 +28,6 @@ TOOLS: list[Any] = [
     }
 ]
 ASK = [{"role": "user", "content": "What is the weather, twice?"}]
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Server]:
-    with upstream_app() as server:
-        yield server
-
-
-def client(server: Server, key: str = up.KEY) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0, timeout=30)
 
 
 def run_tool(arguments: str) -> str:
