@@ -35,7 +35,6 @@ from sanic_mock.corpus.errors import CorpusError
 
 if TYPE_CHECKING:
     from sanic_mock.corpus.exchanges import Exchange
-    from sanic_mock.corpus.index import Entry
     from sanic_mock.corpus.stored import StoredIndex
 
 FORMAT_NAME = "mock-openai-corpus"
@@ -164,7 +163,7 @@ class Corpus:
             return set(self.stored.models)
         return {e.model for e in self.exchanges if e.model}
 
-    def entries(self, ignore: Iterable[str]) -> Sequence[Entry] | None:
+    def entries(self, ignore: Iterable[str]) -> Sequence[tuple[str, bytes, int]] | None:
         """The match index's entries as stored in the file for `ignore`, or None (computed)."""
         return None if self.stored is None else self.stored.entries(ignore)
 

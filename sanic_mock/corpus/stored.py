@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import Exchange, from_doc, to_doc
-from sanic_mock.corpus.index import DEFAULT_IGNORE, KEY_SCHEME, Entry, entry
+from sanic_mock.corpus.index import DEFAULT_IGNORE, KEY_SCHEME, entry
 
 KEY_BYTES = 16
 U64 = npt.NDArray[np.uint64]
@@ -98,16 +98,15 @@ class StoredIndex:
     def __len__(self) -> int:
         return len(self.flags)
 
-    def entries(self, ignore: Iterable[str]) -> list[Entry] | None:
-        """The entries, if they were made the way `corpus/index.py` makes them for `ignore`."""
+    def entries(self, ignore: Iterable[str]) -> list[tuple[str, bytes, int]] | None:
+        """The (endpoint, key, flags) of each exchange — `corpus/index.py`'s `Entry` — if they
+        were made the way that module makes them for `ignore`, else None."""
         if self.scheme != KEY_SCHEME or tuple(sorted(set(ignore))) != self.ignore:
             return None
-        keys, flags, endpoints = self.keys, self.flags, self.endpoints
-        places = np.frombuffer(self.endpoint_of, "<u2").tolist()
-        return [
-            Entry(endpoints[places[i]], keys[i * KEY_BYTES : (i + 1) * KEY_BYTES], flags[i])
-            for i in range(len(flags))
-        ]
+        keys = self.keys
+        names = [self.endpoints[p] for p in np.frombuffer(self.endpoint_of, "<u2").tolist()]
+        cut = [keys[k : k + KEY_BYTES] for k in range(0, len(keys), KEY_BYTES)]
+        return list(zip(names, cut, self.flags, strict=True))
 
     def to_doc(self) -> dict[str, Any]:
         return {
