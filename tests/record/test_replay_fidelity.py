@@ -225,7 +225,11 @@ def test_a_miss_is_marked_and_logged_once_and_a_sample_is_fitted(
     assert "messages[0].content" in lines[0] and "max_tokens (not recorded)" in lines[0]
 
 
-@pytest.mark.parametrize("args", [(), ("-v",), ("--http2",)], ids=["h1-fast", "sanic", "asgi"])
+GRANIAN = ("--http2", "--http2-engine", "granian")
+TRANSPORTS = [(), ("-v",), ("--http2",), GRANIAN]
+
+
+@pytest.mark.parametrize("args", TRANSPORTS, ids=["h1-fast", "sanic", "hypercorn", "granian"])
 def test_every_transport_sends_the_replay_headers(
     upstream: Server, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
@@ -233,8 +237,10 @@ def test_every_transport_sends_the_replay_headers(
     with recorder(upstream.base_url, out) as rec:
         client(rec).chat.completions.create(model="slow-stream", messages=ASK)
     request = {"model": "slow-stream", "messages": ASK}
+    if args == GRANIAN:
+        pytest.importorskip("granian")
     with running("--corpus", str(out), *args) as srv:
-        with httpx.Client(http1=not args[-1:] == ("--http2",), http2=True) as http:
+        with httpx.Client(http1="--http2" not in args, http2=True) as http:
             url = srv.base_url + "/chat/completions"
             hit = http.post(url, json=request)
             streamed = http.post(url, json={**request, "stream": True})
