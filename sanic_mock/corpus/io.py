@@ -28,7 +28,13 @@ from sanic_mock.corpus.format import (
     Corpus,
 )
 from sanic_mock.corpus.scrub import find_secret, refuse_secrets, suspects
-from sanic_mock.corpus.stored import Exchanges, ends_from, index_from_doc, recorded_layout
+from sanic_mock.corpus.stored import (
+    Exchanges,
+    Packed,
+    ends_from,
+    index_from_doc,
+    recorded_layout,
+)
 
 
 def _sorted(value: Any) -> Any:
@@ -89,11 +95,33 @@ def _piece_ends(raw: Any) -> np.ndarray[Any, np.dtype[np.uint32]]:
     return np.cumsum(np.frombuffer(raw, dtype=np.uint8), dtype=np.uint64).astype(np.uint32)
 
 
-def loads(data: bytes) -> Corpus:
+# A version-3 recorded file is a map of seven keys, sorted, so it begins with `exchange_data`,
+# a bin. Read in place there, that blob is not copied out of the file's bytes: a large corpus
+# then peaks at its size once, not twice, while it loads.
+_DATA_KEY = b"\x87" + msgpack.packb("exchange_data")
+_BIN_LENGTH = {0xC4: 1, 0xC5: 2, 0xC6: 4}  # bin 8, 16, 32: bytes of the length that follows
+
+
+def _unpack_file(data: bytes) -> Any:
+    if data.startswith(_DATA_KEY) and len(data) > len(_DATA_KEY):
+        width = _BIN_LENGTH.get(data[len(_DATA_KEY)], 0)
+        start = len(_DATA_KEY) + 1 + width
+        end = start + int.from_bytes(data[start - width : start], "big")
+        if width and end <= len(data):
+            try:
+                rest = _unpack(b"\x86" + data[end:])  # the other six keys (small)
+            except CorpusError:
+                rest = None
+            if isinstance(rest, dict) and "exchange_data" not in rest:
+                return {"exchange_data": Packed(data, start, end), **rest}
     try:
-        doc = msgpack.unpackb(data, raw=False, strict_map_key=True)
+        return msgpack.unpackb(data, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises a family of unrelated exception types
         raise CorpusError(f"not a msgpack corpus file ({type(exc).__name__})") from None
+
+
+def loads(data: bytes) -> Corpus:
+    doc = _unpack_file(data)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise CorpusError(f"not a {FORMAT_NAME} file")
     version = doc.get("version")
@@ -145,9 +173,11 @@ def _recorded_doc(corpus: Corpus) -> dict[str, Any]:
 def _load_recorded(doc: dict[str, Any]) -> Corpus:
     generator = doc.get("generator", {})
     data = doc.get("exchange_data")
-    if not isinstance(generator, dict) or not isinstance(data, bytes):
+    if isinstance(data, bytes):
+        data = Packed(data, 0, len(data))
+    if not isinstance(generator, dict) or not isinstance(data, Packed):
         raise CorpusError("corpus header is incomplete (kind, generator, exchange_data)")
-    ends = ends_from(doc.get("exchange_ends"), len(data))
+    ends = ends_from(doc.get("exchange_ends"), data.end - data.start)
     stored = index_from_doc(doc.get("index"), len(ends))
     exchanges = Exchanges(data, ends, _unpack)
     return Corpus(kind="recorded", generator=generator, exchanges=exchanges, stored=stored)
@@ -156,8 +186,9 @@ def _load_recorded(doc: dict[str, Any]) -> Corpus:
 def refuse_stored_secrets(exchanges: Exchanges) -> None:
     """`refuse_secrets` for a file's exchanges, decoding only those that might hold a key."""
     checked: set[int] = set()
-    for offset in suspects(exchanges.data):
-        number = exchanges.at_offset(offset)
+    packed = exchanges.packed
+    for offset in suspects(packed.data, packed.start, packed.end):
+        number = exchanges.at_offset(offset - packed.start)
         if number in checked:
             continue
         checked.add(number)
@@ -179,7 +210,7 @@ def read(path: Path, allow_secrets: bool = False) -> Corpus:
         raise CorpusError(f"{path}: {exc.strerror or exc}") from None
     try:
         corpus = loads(data)
-        del data  # the exchanges keep their own copy; the file's bytes go back now
+        del data  # an articles corpus keeps copies; a recorded one keeps these bytes
         if not allow_secrets:
             if isinstance(corpus.exchanges, Exchanges):
                 refuse_stored_secrets(corpus.exchanges)

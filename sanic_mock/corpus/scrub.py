@@ -46,16 +46,17 @@ _SUSPECT = re.compile(
 _PREFIXES = (b"sk-", b"Bearer", b"gsk_", b"xai-", b"AIza")
 
 
-def suspects(data: bytes) -> Iterable[int]:
-    """Offsets in `data` where key-like text may begin (each exchange holding one is then
-    scanned with `find_secret`). Each prefix is found with `bytes.find` (a regular expression
-    over 160 MB took 2.9 s, these five scans 0.1 s), then checked with `_SUSPECT`."""
+def suspects(data: bytes, start: int = 0, end: int | None = None) -> Iterable[int]:
+    """Offsets in `data[start:end]` where key-like text may begin (each exchange holding one is
+    then scanned with `find_secret`). Each prefix is found with `bytes.find` (a regular
+    expression over 160 MB took 2.9 s, these five scans 0.5 s), then checked with `_SUSPECT`."""
+    end = len(data) if end is None else end
     for prefix in _PREFIXES:
-        at = data.find(prefix)
+        at = data.find(prefix, start, end)
         while at >= 0:
-            if _SUSPECT.match(data, at):
+            if _SUSPECT.match(data, at, end):
                 yield at
-            at = data.find(prefix, at + 1)
+            at = data.find(prefix, at + 1, end)
 
 
 def kept_headers(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -30,12 +30,21 @@ KEY_BYTES = 16
 U64 = npt.NDArray[np.uint64]
 
 
+class Packed(NamedTuple):
+    """`exchange_data` where it lies: `data[start:end]` (the file's bytes, not a copy)."""
+
+    data: bytes
+    start: int
+    end: int
+
+
 class Exchanges(Sequence[Exchange]):
     """The exchanges of a file, decoded one by one when first asked for (`unpack` is the
-    msgpack reader of `corpus/io.py`)."""
+    msgpack reader of `corpus/io.py`; `ends` are offsets in `packed`)."""
 
-    def __init__(self, data: bytes, ends: U64, unpack: Callable[[bytes], Any]) -> None:
-        self.data, self.ends, self._unpack = data, ends, unpack
+    def __init__(self, packed: Packed, ends: U64, unpack: Callable[[Any], Any]) -> None:
+        self.packed, self.ends, self._unpack = packed, ends, unpack
+        self._view = memoryview(packed.data)
         self._decoded: dict[int, Exchange] = {}
 
     def __len__(self) -> int:
@@ -64,8 +73,9 @@ class Exchanges(Sequence[Exchange]):
             if not 0 <= i < len(self):
                 raise IndexError(i)
             start, end = self.span(i)
+            base = self.packed.start
             try:
-                found = from_doc(self._unpack(self.data[start:end]))
+                found = from_doc(self._unpack(self._view[base + start : base + end]))
             except CorpusError as exc:
                 raise CorpusError(f"exchange {i}: {exc}") from None
             self._decoded[i] = found

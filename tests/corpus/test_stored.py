@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgpack
 import numpy as np
 import pytest
 
@@ -63,3 +64,19 @@ def test_the_scan_finds_keys_in_packed_bytes_and_only_checks_those() -> None:
     quiet = io.loads(io.dumps(Corpus("recorded", {}, exchanges=(prose,))))
     assert isinstance(quiet.exchanges, io.Exchanges)
     io.refuse_stored_secrets(quiet.exchanges)  # the word boundary rules it out, as before
+
+
+def test_the_packed_exchanges_are_read_in_place() -> None:
+    exchanges = (json_exchange("a", "one"), stream_exchange())
+    data = io.dumps(Corpus("recorded", {}, exchanges=exchanges))
+    corpus = io.loads(data)
+    assert isinstance(corpus.exchanges, io.Exchanges)
+    packed = corpus.exchanges.packed
+    assert packed.data is data and packed.start > 0  # a view of the file's bytes, not a copy
+    assert tuple(corpus.exchanges) == exchanges
+    # the same document with its keys in another order takes the general path
+    doc = msgpack.unpackb(data)
+    shuffled = msgpack.packb(dict(reversed(list(doc.items()))), use_bin_type=True)
+    again = io.loads(shuffled)
+    assert isinstance(again.exchanges, io.Exchanges) and again.exchanges.packed.start == 0
+    assert tuple(again.exchanges) == exchanges
