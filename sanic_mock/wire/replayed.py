@@ -15,6 +15,8 @@ logprobs — and replacing only the response id and `created` (not even those wi
   order (a recorded stream's deltas, or a sampled miss fitted to the request).
 - `live_order`: a recorded JSON body with its keys in the API's order (corpus files store maps
   with sorted keys).
+- `as_sent`: an exchange's answer as replay with recorded ids sends it, as a stream or a body
+  (`corpus show --exchange N --format sse|json`).
 
 Stream frames are made once per (recording, request shape) with placeholders where the id and
 `created` go (`Template`), then filled in per request with one `bytes.join`.
