@@ -20,6 +20,8 @@ import orjson
 class OpenAIError(Exception):
     status: int = 400
     type: str = "invalid_request_error"
+    # Extra response headers (a replayed answer's `x-mock-replay`), as the answer path sends them.
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
     def __init__(self, message: str, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)

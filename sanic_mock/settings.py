@@ -76,6 +76,18 @@ class MissPolicy(Enum):
         return _choice(cls, text, f"--on-miss must be sample, error or proxy, got {text!r}")
 
 
+class ReplayIds(Enum):
+    """`--replay-ids`: replayed answers get a fresh response id and `created`, or keep the
+    recorded ones (byte-exact replays of streams)."""
+
+    FRESH = "fresh"
+    RECORDED = "recorded"
+
+    @classmethod
+    def parse(cls, text: str) -> ReplayIds:
+        return _choice(cls, text, f"--replay-ids must be fresh or recorded, got {text!r}")
+
+
 class ReplayTiming(Enum):
     """`--replay-timing`: recorded answers at once, at the recorded times, or those times F."""
 
@@ -321,6 +333,7 @@ class ReplaySettings:
     timing: ReplayTiming = ReplayTiming.NONE
     factor: float = 1.0  # `scaled:F`: F (the other timings ignore it)
     match_ignore: tuple[str, ...] = ()  # request fields left out of the match key (extra)
+    ids: ReplayIds = ReplayIds.FRESH
 
     def __post_init__(self) -> None:
         if self.timing is ReplayTiming.SCALED and not self.factor > 0:

@@ -21,6 +21,7 @@ from sanic_mock.settings import (
     Http2Engine,
     MissPolicy,
     RecordSettings,
+    ReplayIds,
     ReplayMode,
     ReplaySettings,
     ReplayTiming,
@@ -38,6 +39,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "replay": ("replay", "mode"),
     "on_miss": ("replay", "on_miss"),
     "match_ignore": ("replay", "match_ignore"),
+    "replay_ids": ("replay", "ids"),
     "upstream": ("record", "upstream"),
     "upstream_key": ("record", "upstream_key"),
     "record_out": ("record", "out"),
@@ -59,6 +61,7 @@ PARTS: dict[str, type[Any]] = {
 PARSERS: dict[str, Any] = {
     "replay": ReplayMode.parse,
     "on_miss": MissPolicy.parse,
+    "replay_ids": ReplayIds.parse,
     "http2_engine": Http2Engine.parse,
 }
 

@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import openai
 
+from tests import upstream_app as up
 from tests.servers import Server, clean_env, free_port
 
 UPSTREAM_APP = Path(__file__).with_name("upstream_app.py")
@@ -60,6 +62,11 @@ def started(cmd: list[str], port: int, env: dict[str, str] | None = None) -> Ite
             stop(server)
         if proc.stdout and not proc.stdout.closed:
             proc.stdout.close()
+
+
+def client(server: Server, key: str = up.KEY) -> openai.OpenAI:
+    """The official SDK against `server` (by default with the test upstream's key)."""
+    return openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0, timeout=30)
 
 
 @contextmanager

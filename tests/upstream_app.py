@@ -12,13 +12,20 @@ It checks the bearer key (`KEY`) and answers `POST /v1/chat/completions` by mode
   mid-stream.
 - `cut`: two content events, then the stream closes without a finish reason or `[DONE]`.
 - `leaky`: an answer whose content holds a key-like string.
+- `two-kinds`: a different answer streamed ("Streamed answer.") than not ("Plain answer.").
+- `agent-model`, given tools: an agent loop of `AGENT_STEPS` tool calls, each with a new random
+  id (`call_` + hex) and arguments naming the step, then an answer quoting every tool result it
+  was given; streamed, each call's arguments arrive in two pieces.
 
-Every answer carries headers a recording must drop (`set-cookie`, `openai-organization`).
+It also lists models (`GET /v1/models`: `UPSTREAM_MODELS`, and `/v1/models/{id}`, 404 for one
+it does not list). Every answer carries headers a recording must drop (`set-cookie`,
+`openai-organization`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 from typing import Any
 
@@ -37,6 +44,8 @@ HEADERS = {
     "openai-model": "upstream-model",
 }
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+AGENT_STEPS = 2
+UPSTREAM_MODELS = ("upstream-model-a", "upstream-model-b")
 
 app: Sanic[Any, Any] = Sanic("upstream_test_app", env_prefix=None)
 app.config.NOISY_EXCEPTIONS = False
@@ -90,6 +99,60 @@ async def health(request: Request) -> HTTPResponse:
     return HTTPResponse(b'{"status":"ok"}', content_type="application/json")
 
 
+def model_object(model_id: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 1690000000, "owned_by": "upstream"}
+
+
+@app.get("/v1/models")
+async def models(request: Request) -> HTTPResponse:
+    listed = {"object": "list", "data": [model_object(m) for m in UPSTREAM_MODELS]}
+    return HTTPResponse(orjson.dumps(listed), headers=HEADERS, content_type="application/json")
+
+
+@app.get("/v1/models/<model_id>")
+async def model(request: Request, model_id: str) -> HTTPResponse:
+    if model_id not in UPSTREAM_MODELS:
+        error = {"error": {"message": f"no model {model_id}", "type": "invalid_request_error"}}
+        return HTTPResponse(orjson.dumps(error), status=404, content_type="application/json")
+    return HTTPResponse(orjson.dumps(model_object(model_id)), content_type="application/json")
+
+
+def agent_turn(doc: dict[str, Any]) -> dict[str, Any]:
+    """The next step of the agent loop: a tool call, or the answer once `AGENT_STEPS` tool
+    results came back (each tool call id is new and random, as the real API's are)."""
+    results = [m.get("content") for m in doc["messages"] if m.get("role") == "tool"]
+    if len(results) < AGENT_STEPS:
+        step = len(results) + 1
+        call = {
+            "id": f"call_{secrets.token_hex(8)}",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": f'{{"step": {step}}}'},
+        }
+        return {"role": "assistant", "content": None, "tool_calls": [call]}
+    return {"role": "assistant", "content": "Done: " + " / ".join(map(str, results))}
+
+
+async def agent_stream(request: Request, model: str, message: dict[str, Any]) -> None:
+    response = await request.respond(headers=HEADERS, content_type="text/event-stream")
+    calls = message.get("tool_calls")
+    if calls:
+        call = calls[0]
+        arguments = call["function"]["arguments"]
+        head = {**call, "index": 0, "function": {"name": "get_weather", "arguments": ""}}
+        await response.send(
+            chunk(model, {"role": "assistant", "content": None, "tool_calls": [head]})
+        )
+        for piece in (arguments[:4], arguments[4:]):
+            part = {"index": 0, "function": {"arguments": piece}}
+            await response.send(chunk(model, {"tool_calls": [part]}))
+        await response.send(chunk(model, {}, "tool_calls"))
+    else:
+        await response.send(chunk(model, {"role": "assistant", "content": message["content"]}))
+        await response.send(chunk(model, {}, "stop"))
+    await response.send(b"data: [DONE]\n\n")
+    await response.eof()
+
+
 @app.post("/v1/chat/completions")
 async def chat(request: Request) -> HTTPResponse | None:
     if request.headers.get("authorization") != f"Bearer {KEY}":
@@ -97,7 +160,27 @@ async def chat(request: Request) -> HTTPResponse | None:
         return HTTPResponse(orjson.dumps(error), status=401, content_type="application/json")
     doc = orjson.loads(request.body)
     model = doc["model"]
+    if model == "agent-model" and doc.get("tools"):
+        message = agent_turn(doc)
+        if doc.get("stream"):
+            await agent_stream(request, model, message)
+            return None
+        finish = "tool_calls" if message.get("tool_calls") else "stop"
+        answer = body(model, message, finish)
+        answer["id"] = f"chatcmpl-{secrets.token_hex(6)}"
+        return HTTPResponse(orjson.dumps(answer), headers=HEADERS, content_type="application/json")
+    if model == "two-kinds" and doc.get("stream"):
+        response = await request.respond(headers=HEADERS, content_type="text/event-stream")
+        for piece in ("Stream", "ed ans", "wer."):
+            await response.send(chunk(model, {"content": piece}))
+        await response.send(chunk(model, {}, "stop"))
+        await response.send(b"data: [DONE]\n\n")
+        await response.eof()
+        return None
     if not doc.get("stream"):
+        if model == "two-kinds":
+            answer = body(model, {"role": "assistant", "content": "Plain answer."}, "stop")
+            return HTTPResponse(orjson.dumps(answer), content_type="application/json")
         if model == "tool-model":
             message = {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]}
             answer = body(model, message, "tool_calls")

@@ -51,6 +51,7 @@ corpus_app.command("import")(corpus.corpus_import)
 corpus_app.command("merge")(corpus.corpus_merge)
 corpus_app.command("verify")(corpus.corpus_verify)
 corpus_app.command("show")(corpus.corpus_show)
+corpus_app.command("diff")(corpus.corpus_diff)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,10 +1,10 @@
-"""`mock-openai corpus build|inspect|import|merge|verify|show`: make and review corpus files."""
+"""`mock-openai corpus build|inspect|import|merge|verify|show|diff`: make and review corpora."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -147,12 +147,69 @@ def corpus_verify(path: Annotated[Path, typer.Argument(help="Corpus file.")]) ->
     print(f"{path}: ok ({corpus.kind}, {count} {'exchanges' if corpus.exchanges else 'articles'})")
 
 
-def corpus_show(path: Annotated[Path, typer.Argument(help="Recorded corpus file.")]) -> None:
-    """Print a recorded corpus as indented JSON (sorted keys, file order) for review and diffs."""
+def corpus_show(
+    path: Annotated[Path, typer.Argument(help="Corpus file.")],
+    exchange: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--exchange", "-e", help="Only exchange N (numbered as `inspect` does)."),
+    ] = None,
+    wire: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--format",
+            help="With --exchange: its answer as replay sends it, 'sse' frames or one 'json' body "
+            "(recorded ids; converted if recorded the other way).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Print a corpus as indented JSON (sorted keys, file order) for review, diffs and git's
+    textconv (`git config diff.mock-openai.textconv "mock-openai corpus show"`)."""
     from sanic_mock.corpus import io
-    from sanic_mock.corpus.review import show
+    from sanic_mock.corpus.review import show, show_exchange
 
+    if wire is not None and wire not in ("sse", "json"):
+        raise SettingsError(f"--format must be sse or json, got {wire!r}")
+    if wire is not None and exchange is None:
+        raise SettingsError("--format needs --exchange N")
     corpus = io.read(path, allow_secrets=True)
-    if corpus.articles is not None:
-        raise CorpusError(f"{path}: an articles corpus; `corpus inspect` describes it")
-    sys.stdout.buffer.write(show(corpus))
+    if exchange is None:
+        sys.stdout.buffer.write(show(corpus))
+        return
+    count = len(corpus.exchanges)
+    if not 0 <= exchange < count:
+        raise CorpusError(f"{path}: no exchange {exchange} (it holds {count})")
+    ex = corpus.exchanges[exchange]
+    if wire is None:
+        sys.stdout.buffer.write(show_exchange(ex))
+        return
+    from sanic_mock.wire.replayed import as_sent
+
+    body = as_sent(ex, stream=wire == "sse")
+    sys.stdout.buffer.write(body if body.endswith(b"\n") else body + b"\n")
+
+
+def corpus_diff(
+    old: Annotated[Path, typer.Argument(help="Recorded corpus before.")],
+    new: Annotated[Path, typer.Argument(help="Recorded corpus after.")],
+) -> None:
+    """What changed between two recorded corpora, one line per exchange (exit 1 if anything)."""
+    from sanic_mock.corpus import io
+    from sanic_mock.corpus.review import diff
+
+    a, b = io.read(old, allow_secrets=True), io.read(new, allow_secrets=True)
+    if a.articles is not None or b.articles is not None:
+        raise CorpusError(
+            "corpus diff compares recorded corpora (`corpus show` both to diff articles)"
+        )
+    lines = diff(a, b)
+    print(f"--- {old} ({len(a.exchanges)} exchanges)")
+    print(f"+++ {new} ({len(b.exchanges)} exchanges)")
+    for line in lines:
+        print(line)
+    if not lines:
+        print("no changes")
+    counts = {sign: sum(line.startswith(sign) for line in lines) for sign in "+-~"}
+    if lines:
+        print(f"{counts['+']} added, {counts['-']} removed, {counts['~']} changed", file=sys.stderr)
+        sys.exit(1)

@@ -44,6 +44,15 @@ AllowSecretsOption = Annotated[
     ),
 ]
 
+ReplayIdsOption = Annotated[
+    str,
+    typer.Option(
+        envvar=ENV + "REPLAY_IDS",
+        help="Recorded corpus: response id and created 'fresh' per answer, or as 'recorded' "
+        "(byte-exact stream replays).",
+    ),
+]
+
 
 def upstream_key(variable: str | None) -> str | None:
     """The key held by the variable `--upstream-key-env` names (None: no option)."""

@@ -15,6 +15,7 @@ import typer
 from sanic_mock.cli.options import (
     ENV,
     AllowSecretsOption,
+    ReplayIdsOption,
     UpstreamKeyEnvOption,
     VersionOption,
     default_cache_dir,
@@ -27,6 +28,7 @@ from sanic_mock.settings import (
     MissPolicy,
     ReasoningSettings,
     RecordSettings,
+    ReplayIds,
     ReplayMode,
     ReplaySettings,
     ReplayTiming,
@@ -267,6 +269,7 @@ def serve(
     on_miss: OnMiss = "sample",
     replay_timing: ReplayTimingText = "none",
     match_ignore: MatchIgnore = None,
+    replay_ids: ReplayIdsOption = "fresh",
     upstream: Upstream = None,
     upstream_key_env: UpstreamKeyEnvOption = None,
     allow_secrets: AllowSecretsOption = False,
@@ -314,7 +317,7 @@ def serve(
             content=reasoning_content,
         ),
         tls=_tls(tls_cert, tls_key, http2, http2_engine, http3),
-        replay=_replay(replay, on_miss, replay_timing, match_ignore),
+        replay=_replay(replay, on_miss, replay_timing, match_ignore, replay_ids),
         record=RecordSettings(upstream=upstream, upstream_key=upstream_key(upstream_key_env)),
         allow_secrets=allow_secrets,
     )
@@ -328,7 +331,9 @@ def _tls(
     return TLSSettings(cert, key, http2, Http2Engine.parse(engine), http3)
 
 
-def _replay(mode: str, on_miss: str, timing_text: str, ignore: list[str] | None) -> ReplaySettings:
+def _replay(
+    mode: str, on_miss: str, timing_text: str, ignore: list[str] | None, ids: str = "fresh"
+) -> ReplaySettings:
     timing, factor = ReplayTiming.parse(timing_text)
     return ReplaySettings(
         mode=ReplayMode.parse(mode),
@@ -336,6 +341,7 @@ def _replay(mode: str, on_miss: str, timing_text: str, ignore: list[str] | None)
         timing=timing,
         factor=factor,
         match_ignore=tuple(ignore or ()),
+        ids=ReplayIds.parse(ids),
     )
 
 

@@ -1,14 +1,24 @@
-"""Replayed answers: the recorded answer to each request, with fresh ids and timestamps.
+"""Replayed answers: the recorded answer to each request, as recorded, with a fresh id and time.
 
 `ReplayAPI` is the `Answerer` of a recorded corpus: `corpus/index.py` finds the exchange that
-answers a request (by its match key, or a sample on a miss), `wire/replayed.py` renders it.
-Requests are validated exactly as in generated mode. What goes out depends on what was recorded
-and what is asked:
+answers a request (by its match key, preferring a recording of the request's own stream shape,
+or a sample on a miss), `wire/replayed.py` renders it. Requests are validated exactly as in
+generated mode. What goes out depends on what was recorded and what is asked:
 
-- recorded stream, streamed request: the recorded events (`restream`);
+- recorded stream, streamed request: the recorded events, byte for byte (`restream`);
 - recorded JSON, streamed request: the content cut into token events (`split`);
 - recorded stream, plain request: the deltas assembled into one body (`assembled`);
-- recorded JSON, plain request: the recorded body with a fresh id and `created`.
+- recorded JSON, plain request: the recorded body, in the API's key order.
+
+Only the response id and `created` are fresh (`--replay-ids recorded` keeps those too). Every
+answer says whether it was recorded for this request: `x-mock-replay: hit` with
+`x-mock-replay-exchange: N` (the exchange's number in `corpus inspect`), or `x-mock-replay: miss`.
+A miss is logged once per distinct request (warning) with the closest recording and the fields
+that differ; under `--on-miss sample` the sampled answer is fitted to the request (`n`,
+`max_tokens`/`max_completion_tokens`, `stream_options`) and named after the request's model.
+
+`GET /v1/models` and `/v1/models/{id}` answer with the recorded GET when there is one
+(`RecordedCatalog`), else from the catalog of models (the recorded ones first).
 
 `--replay-timing recorded|scaled:F` gives each frame its recorded arrival time (times F); a
 JSON answer waits the recorded duration; a stream made from a JSON answer spreads its events
@@ -17,6 +27,7 @@ evenly over that duration. A recorded error answer is replayed with its status a
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -24,35 +35,90 @@ import orjson
 from sanic_mock import endpoints
 from sanic_mock.core.reply import SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.core.store import ResponseStore
-from sanic_mock.corpus.answers import Answer, answer
+from sanic_mock.corpus.answers import Answer, answer, fit
 from sanic_mock.corpus.errors import CorpusError
-from sanic_mock.corpus.exchanges import DONE, Exchange
+from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.format import Corpus
-from sanic_mock.corpus.index import DEFAULT_IGNORE, Index
+from sanic_mock.corpus.index import DEFAULT_IGNORE, STREAM, USAGE, Found, Index
 from sanic_mock.errors import InvalidRequest, NotFound, OpenAIError
-from sanic_mock.settings import DEFAULT_MODELS, MissPolicy, ReplayMode, ReplaySettings
+from sanic_mock.settings import DEFAULT_MODELS, MissPolicy, ReplayIds, ReplayMode, ReplaySettings
 from sanic_mock.tokens import EXACT, PromptCounter
 from sanic_mock.wire.ids import IdSource
-from sanic_mock.wire.models import Catalog
-from sanic_mock.wire.replayed import CHAT, Template, assembled, restream, split
-from sanic_mock.wire.requests import parse_body, parse_chat, parse_completion, parse_embedding
+from sanic_mock.wire.models import Catalog, Headers
+from sanic_mock.wire.replayed import (
+    CHAT,
+    Template,
+    assembled,
+    live_order,
+    parsed_events,
+    restream,
+    split,
+)
+from sanic_mock.wire.requests import (
+    Generation,
+    parse_body,
+    parse_chat,
+    parse_completion,
+    parse_embedding,
+)
 from sanic_mock.wire.responses_in import input_tokens_body
 
+log = logging.getLogger("sanic_mock")
+
 COMPLETIONS, EMBEDDINGS = endpoints.COMPLETIONS.path, endpoints.EMBEDDINGS.path
+MODELS = endpoints.MODELS.path
 _TEMPLATES = 4096  # cached stream templates per worker (cleared when full)
+MISS: Headers = ((b"x-mock-replay", b"miss"),)
+_MISSES_LOGGED = 10_000  # distinct missed requests remembered (then logged again)
+
+
+def hit(number: int) -> Headers:
+    return ((b"x-mock-replay", b"hit"), (b"x-mock-replay-exchange", b"%d" % number))
 
 
 class RecordedError(OpenAIError):
     """A recorded error answer, replayed with its own status and body."""
 
-    def __init__(self, ex: Exchange) -> None:
+    def __init__(self, ex: Exchange, headers: Headers) -> None:
         body = orjson.dumps(ex.body) if ex.body is not None else (ex.text or "").encode()
         super().__init__(body.decode(errors="replace"))
         self.status = ex.status
+        self.headers = headers
         self._body = body
 
     def render(self) -> bytes:
         return self._body
+
+
+class RecordedCatalog(Catalog):
+    """The model GETs a corpus recorded, replayed as recorded; the catalog answers the rest."""
+
+    def __init__(self, models: tuple[str, ...], index: Index) -> None:
+        super().__init__(models)
+        self.index = index
+
+    def _recorded(self, path: str) -> tuple[bytes, Headers] | None:
+        found = self.index.match(path, None)
+        if found is None:
+            return None
+        ex = found.exchange
+        if not ex.ok:
+            raise RecordedError(ex, hit(found.number))
+        body = orjson.dumps(ex.body) if ex.body is not None else (ex.text or "").encode()
+        return body, hit(found.number)
+
+    def listing(self) -> tuple[bytes, Headers]:
+        return self._recorded(MODELS) or (self.list_body, MISS)
+
+    def lookup(self, model_id: str) -> tuple[bytes, Headers]:
+        recorded = self._recorded(f"{MODELS}/{model_id}")
+        if recorded is not None:
+            return recorded
+        try:
+            return self.model(model_id), MISS
+        except OpenAIError as error:
+            error.headers = MISS
+            raise
 
 
 class ReplayAPI:
@@ -70,28 +136,28 @@ class ReplayAPI:
         makes the sampled answers to misses reproducible; `count` counts prompts (for answers
         recorded without usage)."""
         self.count = count.warm()
-        recorded_models = sorted({e.model for e in corpus.exchanges if e.model})
+        recorded_models = sorted(corpus.models())
         if models == DEFAULT_MODELS and recorded_models:
             models = tuple(recorded_models) + tuple(
                 m for m in DEFAULT_MODELS if m not in recorded_models
             )
-        self.catalog = Catalog(models)
         self.store = ResponseStore()  # stays empty: nothing is stored from a replay
         self.ids = ids or IdSource()
         self.clock = clock
-        self.index = Index(
-            corpus.exchanges,
-            DEFAULT_IGNORE + replay.match_ignore,
-            seed=seed,
-        )
+        ignore = DEFAULT_IGNORE + replay.match_ignore
+        self.index = Index(corpus.exchanges, ignore, seed=seed, entries=corpus.entries(ignore))
         if len(self.index) == 0:
             raise CorpusError("the recorded corpus holds no complete exchange")
+        self.catalog: Catalog = RecordedCatalog(models, self.index)
         self.sample_all = replay.mode is ReplayMode.SAMPLE
         self.on_miss = replay.on_miss
         self.scale = replay.scale
+        self.fresh = replay.ids is ReplayIds.FRESH
         self._answers: dict[int, Answer] = {}
-        self._parsed: dict[int, list[Any]] = {}
-        self._templates: dict[tuple[int, str | None, bool, int], Template] = {}
+        self._bodies: dict[int, Any] = {}  # recorded JSON bodies in the live key order
+        self._templates: dict[tuple[int, bool, int], Template] = {}
+        self._missed: set[bytes] = set()
+        self._hits: dict[int, Headers] = {}
 
     def input_tokens(self, raw: bytes) -> Reply:
         return Reply(input_tokens_body(raw, self.count))
@@ -112,132 +178,171 @@ class ReplayAPI:
         return self.replay(EMBEDDINGS, raw)
 
     # -- finding the exchange -----------------------------------------------------------------
-    def find(self, endpoint: str, doc: Any) -> tuple[Exchange, bool]:
-        """(exchange, matched) for a request; `Unanswered` on a miss under `--on-miss proxy`."""
+    def find(self, endpoint: str, doc: Any, shape: int) -> tuple[Found, bool]:
+        """(found, hit) for a request; `Unanswered` on a miss under `--on-miss proxy`."""
         if self.sample_all:
             found = self.index.draw(endpoint)
             if found is None:
                 raise self._nothing(endpoint)
             return found, False
-        hit = self.index.match(endpoint, doc)
-        if hit is not None:
-            return hit, True
+        matched = self.index.match(endpoint, doc, shape)
+        if matched is not None:
+            return matched, True
         if self.on_miss is MissPolicy.PROXY:
             raise Unanswered(endpoint)
+        message, param = self._missed_request(endpoint, doc)
         if self.on_miss is MissPolicy.ERROR:
-            message, param = self.index.explain(endpoint, doc)
-            raise InvalidRequest(message, param=param, code="no_recorded_match")
+            error = InvalidRequest(message, param=param, code="no_recorded_match")
+            error.headers = MISS
+            raise error
         found = self.index.sample(endpoint, doc)
         if found is None:
             raise self._nothing(endpoint)
         return found, False
 
+    def _missed_request(self, endpoint: str, doc: Any) -> tuple[str, str | None]:
+        """The explanation of a miss, logged the first time this request misses."""
+        message, param = self.index.explain(endpoint, doc)
+        key = self.index.key(endpoint, doc)
+        if key not in self._missed:
+            if len(self._missed) >= _MISSES_LOGGED:
+                self._missed.clear()
+            self._missed.add(key)
+            log.warning("replay miss on %s: %s", endpoint, message)
+        return message, param
+
     def _nothing(self, endpoint: str) -> OpenAIError:
-        return NotFound(
+        error = NotFound(
             f"The recorded corpus has no successful answer for {endpoint}.",
             code="no_recorded_answer",
         )
+        error.headers = MISS
+        return error
 
     def replay(self, endpoint: str, raw: bytes) -> Reply:
         """The reply to a request of `endpoint` (one of the three above)."""
         if endpoint == CHAT:
-            gen = parse_chat(raw, self.count).gen
+            gen: Generation | None = parse_chat(raw, self.count).gen
         elif endpoint == COMPLETIONS:
             gen = parse_completion(raw, self.count).gen
         else:
             parse_embedding(raw, self.count)
             gen = None
-        ex, matched = self.find(endpoint, parse_body(raw))
+        shape = 0 if gen is None or not gen.stream else STREAM | (USAGE * gen.include_usage)
+        found, matched = self.find(endpoint, parse_body(raw), shape)
+        ex = found.exchange
+        if matched:
+            headers = self._hits.get(found.number)
+            if headers is None:
+                headers = self._hits[found.number] = hit(found.number)
+        else:
+            headers = MISS
         if not ex.ok:
-            raise RecordedError(ex)
+            raise RecordedError(ex, headers)
         if gen is None:
-            return self._timed_body(orjson.dumps(ex.body), ex.duration_us)
-        model = None if matched else gen.model
+            return self._timed_body(orjson.dumps(ex.body), ex.duration_us, headers)
+        if not matched:
+            return self._fitted(ex, endpoint, gen)
         if gen.stream:
-            return self._stream(ex, endpoint, model, gen.include_usage, gen.prompt_tokens)
-        return self._body(ex, endpoint, model, gen.prompt_tokens)
+            return self._stream(found, endpoint, gen.include_usage, gen.prompt_tokens, headers)
+        return self._body(found, endpoint, gen.prompt_tokens, headers)
 
     # -- building replies ---------------------------------------------------------------------
-    def _answer(self, ex: Exchange) -> Answer:
-        found = self._answers.get(id(ex))
+    def _answer(self, number: int, ex: Exchange) -> Answer:
+        found = self._answers.get(number)
         if found is None:
-            found = self._answers[id(ex)] = answer(ex)
+            found = self._answers[number] = answer(ex)
         return found
 
-    def _events(self, ex: Exchange) -> list[Any]:
-        """The recorded events parsed once: a JSON value, or None for `[DONE]`/unparsable."""
-        found = self._parsed.get(id(ex))
-        if found is None:
-            found = []
-            for data in ex.events or ():
-                try:
-                    found.append(None if data == DONE else orjson.loads(data))
-                except orjson.JSONDecodeError:
-                    found.append(None)
-            self._parsed[id(ex)] = found
-        return found
-
-    def _fresh(self, endpoint: str) -> tuple[str, int]:
+    def _ids(self, endpoint: str, ans: Answer | None) -> tuple[str, int]:
+        if not self.fresh and ans is not None and ans.id is not None:
+            return ans.id, ans.created or 0
         rid = self.ids.chat() if endpoint == CHAT else self.ids.completion()
         return rid, int(self.clock.wall())
 
-    def _timed_body(self, body: bytes, duration_us: int) -> Reply:
-        return Reply(body, None, duration_us / 1e6 * self.scale if self.scale else 0.0)
+    def _timed_body(self, body: bytes, duration_us: int, headers: Headers) -> Reply:
+        delay = duration_us / 1e6 * self.scale if self.scale else 0.0
+        return Reply(body, None, delay, 0.0, None, headers)
 
-    def _body(self, ex: Exchange, endpoint: str, model: str | None, prompt_tokens: int) -> Reply:
-        rid, created = self._fresh(endpoint)
+    def _body(self, found: Found, endpoint: str, prompt_tokens: int, headers: Headers) -> Reply:
+        number, ex = found
         if not ex.streamed:
-            doc = dict(ex.body) if isinstance(ex.body, dict) else {}
-            doc.update(id=rid, created=created)
-            if model is not None:
-                doc["model"] = model
-            return self._timed_body(orjson.dumps(doc), ex.duration_us)
-        ans = self._answer(ex)
-        named = model or ans.model or ex.model
-        body = assembled(ans, endpoint, rid, created, named, prompt_tokens)
+            doc = self._bodies.get(number)
+            if doc is None:
+                doc = self._bodies[number] = live_order(ex.body)
+            if self.fresh and isinstance(doc, dict):
+                doc = doc.copy()
+                doc["id"] = self.ids.chat() if endpoint == CHAT else self.ids.completion()
+                doc["created"] = int(self.clock.wall())
+            return self._timed_body(orjson.dumps(doc), ex.duration_us, headers)
+        ans = self._answer(number, ex)
+        rid, created = self._ids(endpoint, ans)
+        body = assembled(ans, endpoint, rid, created, ans.model or ex.model, prompt_tokens)
         last = ex.times_us[-1] if ex.times_us else ex.duration_us
-        return self._timed_body(body, last)
+        return self._timed_body(body, last, headers)
+
+    def _fitted(self, ex: Exchange, endpoint: str, gen: Generation) -> Reply:
+        """A sampled answer to a request it was not recorded for, fitted to that request."""
+        ans = fit(answer(ex), gen.limit, gen.n)
+        rid, created = self._ids(endpoint, None)
+        if not gen.stream:
+            body = assembled(ans, endpoint, rid, created, gen.model, gen.prompt_tokens)
+            return self._timed_body(body, ex.duration_us, MISS)
+        frames = split(ans, endpoint, gen.model, gen.include_usage, gen.prompt_tokens, rid, created)
+        if not self.scale:
+            return Reply(b"", [b"".join(frames)], headers=MISS)
+        step = ex.duration_us / len(frames) / 1e6 * self.scale
+        offsets = tuple(step * (k + 1) for k in range(len(frames)))
+        return Reply(b"", frames, offsets=offsets, headers=MISS)
 
     def _stream(
         self,
-        ex: Exchange,
+        found: Found,
         endpoint: str,
-        model: str | None,
         include_usage: bool,
         prompt_tokens: int,
+        headers: Headers,
     ) -> Reply:
         """Frames from the template of (exchange, request shape), made on first use."""
-        key = (id(ex), model, include_usage, prompt_tokens)
-        found = self._templates.get(key)
-        if found is None:
+        number, ex = found
+        key = (number, include_usage, prompt_tokens)
+        template = self._templates.get(key)
+        if template is None:
             if len(self._templates) >= _TEMPLATES:
                 self._templates.clear()
-            found = self._templates[key] = self._template(
-                ex, endpoint, model, include_usage, prompt_tokens
+            template = self._templates[key] = self._template(
+                number, ex, endpoint, include_usage, prompt_tokens
             )
-        rid, created = self._fresh(endpoint)
-        ident = rid.encode()
+        rid = self.ids.chat() if endpoint == CHAT else self.ids.completion()
+        ident, created = rid.encode(), int(self.clock.wall())
         if not self.scale:  # sent in one write anyway
-            return Reply(b"", [found.whole(ident, created)])
-        return Reply(b"", found.each(ident, created), offsets=found.offsets(self.scale))
+            return Reply(b"", [template.whole(ident, created)], 0.0, 0.0, None, headers)
+        frames = template.each(ident, created)
+        return Reply(b"", frames, 0.0, 0.0, template.offsets(self.scale), headers)
 
     def _template(
-        self,
-        ex: Exchange,
-        endpoint: str,
-        model: str | None,
-        include_usage: bool,
-        prompt_tokens: int,
+        self, number: int, ex: Exchange, endpoint: str, include_usage: bool, prompt_tokens: int
     ) -> Template:
-        ans = self._answer(ex)
+        ans = self._answer(number, ex)
         if ex.streamed:
-            fallback = ans.model or ex.model
-            events = self._events(ex)
+            events = ex.events or ()
+            parsed = parsed_events(events)
             frames, times = restream(
-                events, ex.times_us, ex.endpoint, ans, model, fallback, include_usage, prompt_tokens
+                events,
+                parsed,
+                ex.times_us,
+                ex.endpoint,
+                ans,
+                include_usage,
+                prompt_tokens,
+                self.fresh,
             )
             return Template(frames, times)
-        named = model or ans.model or ex.model
-        frames = split(ans, endpoint, named, include_usage, prompt_tokens)
+        model = ans.model or ex.model
+        if self.fresh:
+            frames = split(ans, endpoint, model, include_usage, prompt_tokens)
+        else:
+            rid, created = self._ids(endpoint, ans)
+            frames = split(ans, endpoint, model, include_usage, prompt_tokens, rid, created)
         step = ex.duration_us / len(frames)
         return Template(frames, [round(step * (k + 1)) for k in range(len(frames))])

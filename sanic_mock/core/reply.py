@@ -42,6 +42,8 @@ class Reply(NamedTuple):
     # Replay of recorded timing: frame k is due `offsets[k]` seconds after the request (uneven
     # gaps); when set it replaces first_delay/event_delay.
     offsets: tuple[float, ...] | None = None
+    # Headers of this answer besides the ones every answer gets (a replay's `x-mock-replay`).
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
     @property
     def content_type(self) -> str:

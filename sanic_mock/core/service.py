@@ -96,7 +96,8 @@ class Later(NamedTuple):
             now = self.started + reply.first_delay
         else:
             now = self.clock.monotonic()
-        return answer_head(reply.content_type, self.request_id, self.started, now)
+        head = answer_head(reply.content_type, self.request_id, self.started, now)
+        return head + reply.headers if reply.headers else head
 
 
 def answer_head(content_type: str, request_id: str, started: float, now: float) -> Head:
@@ -138,7 +139,8 @@ def failure(error: OpenAIError, where: str, ids: IdSource, clock: Clock = SYSTEM
     if isinstance(error, ServerError):
         log.exception("unexpected error on %s", where)
     now = clock.monotonic()
-    return Ready(error.status, answer_head(JSON, ids.request(), now, now), error.render())
+    head = answer_head(JSON, ids.request(), now, now) + error.headers
+    return Ready(error.status, head, error.render())
 
 
 class Service:
@@ -210,20 +212,21 @@ class Service:
         if whole is None:
             return Later(reply, request_id, started, self.clock)
         head = answer_head(reply.content_type, request_id, started, self.clock.monotonic())
-        return Ready(200, head, whole)
+        return Ready(200, head + reply.headers if reply.headers else head, whole)
 
     def _read(self, endpoint: Endpoint, param: str, started: float, query: str) -> Ready:
         """The endpoints that read (or delete, or cancel) what the worker holds: the model
         catalog and the stored responses."""
         catalog = self.answerer.catalog
         stored = self._stored.get(endpoint)
+        extra: Head = ()
         if stored is not None:
             body = stored(param, query)
         elif endpoint is MODELS:
-            body = catalog.list_body
+            body, extra = catalog.listing()
         elif endpoint is MODEL:
-            body = catalog.model(param)
+            body, extra = catalog.lookup(param)
         else:
             raise ServerError(f"no answer for {endpoint.method} {endpoint.path}")
         head = answer_head(JSON, self.ids.request(), started, self.clock.monotonic())
-        return Ready(200, head, body)
+        return Ready(200, head + extra, body)

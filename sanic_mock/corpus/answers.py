@@ -8,10 +8,11 @@ it for its one-line previews.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sanic_mock.corpus.exchanges import Exchange
+from sanic_mock.tokens import split_pieces
 
 
 @dataclass(slots=True)
@@ -22,6 +23,7 @@ class ChoiceAnswer:
     refusal: str | None = None
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     finish_reason: str | None = None
+    logprobs: dict[str, Any] | None = None  # as the API sends it; a stream's chunks joined
 
 
 @dataclass(slots=True)
@@ -30,6 +32,9 @@ class Answer:
     usage: dict[str, Any] | None = None
     model: str | None = None
     fingerprint: str | None = None
+    service_tier: str | None = None
+    id: str | None = None  # the recorded response id and `created` (`--replay-ids recorded`)
+    created: int | None = None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -52,9 +57,12 @@ def from_body(body: Any) -> Answer:
     doc = _dict(body)
     out = Answer([], _dict(doc.get("usage")) or None, _str(doc.get("model")))
     out.fingerprint = _str(doc.get("system_fingerprint"))
+    out.service_tier = _str(doc.get("service_tier"))
+    out.id, out.created = _str(doc.get("id")), _int(doc.get("created"), 0) or None
     for i, c in enumerate(_list(doc.get("choices"))):
         c = _dict(c)
         choice = ChoiceAnswer(_int(c.get("index"), i), finish_reason=_str(c.get("finish_reason")))
+        choice.logprobs = _dict(c.get("logprobs")) or None
         if "message" in c:
             message = _dict(c["message"])
             content = _str(message.get("content"))
@@ -83,6 +91,20 @@ def _tool_delta(calls: dict[int, dict[str, Any]], delta: Any) -> None:
     slot["function"]["arguments"] += _str(fn.get("arguments")) or ""
 
 
+def _join_logprobs(into: dict[str, Any] | None, part: Any) -> dict[str, Any] | None:
+    """A stream's per-chunk logprobs joined: every list field concatenated."""
+    part = _dict(part)
+    if not part:
+        return into
+    out = dict(into or {})
+    for k, v in part.items():
+        if isinstance(v, list):
+            out[k] = [*_list(out.get(k)), *v]
+        else:
+            out.setdefault(k, v)
+    return out
+
+
 def from_chunks(chunks: list[Any]) -> Answer:
     out = Answer([])
     by_index: dict[int, ChoiceAnswer] = {}
@@ -92,11 +114,15 @@ def from_chunks(chunks: list[Any]) -> Answer:
         out.usage = _dict(doc.get("usage")) or out.usage
         out.model = out.model or _str(doc.get("model"))
         out.fingerprint = out.fingerprint or _str(doc.get("system_fingerprint"))
+        out.service_tier = out.service_tier or _str(doc.get("service_tier"))
+        out.id = out.id or _str(doc.get("id"))
+        out.created = out.created or _int(doc.get("created"), 0) or None
         for c in _list(doc.get("choices")):
             c = _dict(c)
             index = _int(c.get("index"), 0)
             choice = by_index.setdefault(index, ChoiceAnswer(index))
             choice.finish_reason = _str(c.get("finish_reason")) or choice.finish_reason
+            choice.logprobs = _join_logprobs(choice.logprobs, c.get("logprobs"))
             if "delta" in c:
                 delta = _dict(c["delta"])
                 content = _str(delta.get("content"))
@@ -119,6 +145,32 @@ def from_chunks(chunks: list[Any]) -> Answer:
 
 def answer(ex: Exchange) -> Answer:
     return from_chunks(ex.chunks()) if ex.streamed else from_body(ex.body)
+
+
+def _fit_choice(c: ChoiceAnswer, index: int, limit: int | None) -> ChoiceAnswer:
+    if c.tool_calls or limit is None:
+        return replace(c, index=index)
+    pieces = split_pieces(c.text)
+    if len(pieces) > limit:
+        text, finish = "".join(pieces[:limit]), "length"
+    elif c.finish_reason == "length" and pieces and len(pieces) < limit:
+        # cut short when it was recorded: padded from its own text up to the limit asked for
+        text = "".join(pieces[k % len(pieces)] for k in range(limit))
+        finish = "length"
+    else:
+        return replace(c, index=index)
+    return replace(c, index=index, text=text, has_text=True, finish_reason=finish, logprobs=None)
+
+
+def fit(ans: Answer, limit: int | None, n: int) -> Answer:
+    """A recorded answer shaped to a request it was not recorded for (a sampled miss): `n`
+    choices (the recorded ones in turn), each cut to `limit` tokens with finish reason
+    `length`, or — if it was itself cut by a limit and `limit` asks for more — padded with its
+    own text up to `limit`. Tool calls are kept whole. The usage is left to be counted."""
+    if not ans.choices:
+        return ans
+    choices = [_fit_choice(ans.choices[k % len(ans.choices)], k, limit) for k in range(n)]
+    return replace(ans, choices=choices, usage=None)
 
 
 def preview(ex: Exchange, limit: int = 60) -> str:

@@ -2,7 +2,7 @@
 
 A corpus file is one msgpack map (see `corpus/README.md` at the repository root):
 
-    {"format": "mock-openai-corpus", "version": 3, "kind": "articles",
+    {"format": "mock-openai-corpus", "version": 4, "kind": "articles",
      "generator": {...what built it...},
      "articles": {"text": <bin utf-8>,
                   "encodings": {"o200k_base": {"piece_lengths": <bin uint8>,
@@ -14,8 +14,12 @@ A corpus file is one msgpack map (see `corpus/README.md` at the repository root)
 `article_ends[j]` is the token index where article `j` ends. Storing one blob and two offset
 arrays per encoding (not lists of strings) makes a 4096-article corpus load in milliseconds.
 
-A recorded corpus (kind "recorded", since version 2) holds `"exchanges"`, a list of recorded
-request/answer maps (see `corpus/exchanges.py`), instead of `"articles"`.
+A recorded corpus (kind "recorded", since version 2) holds exchanges — recorded
+request/answer maps (see `corpus/exchanges.py`) — instead of `"articles"`: since version 4
+each map packed on its own (`"exchange_data"`, `"exchange_ends"`) next to the match index made
+at build time (`"index"`), so a server decodes only the exchanges it answers with
+(`corpus/stored.py`); versions 2 and 3 kept one list, `"exchanges"`. Version 3 cut articles
+into real tokens (before: ~4-character pieces).
 
 `FORMAT_VERSION` is bumped on every change; older files go through `MIGRATIONS`, newer ones are
 refused with "please upgrade".
@@ -23,7 +27,7 @@ refused with "please upgrade".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,16 +40,20 @@ from sanic_mock.encodings import CL100K, O200K
 
 if TYPE_CHECKING:
     from sanic_mock.corpus.exchanges import Exchange
+    from sanic_mock.corpus.stored import StoredIndex
 
 FORMAT_NAME = "mock-openai-corpus"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 KINDS = ("articles", "recorded")
 ENCODINGS = (O200K, CL100K)  # every articles corpus is cut by each; the first is the default
 
 U32 = npt.NDArray[np.uint32]
 
 
-def migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
+Pack = Callable[[Any], bytes]  # `corpus/io.py`'s deterministic msgpack writer
+
+
+def migrate_1_to_2(doc: dict[str, Any], pack: Pack) -> dict[str, Any]:
     """v2 added the "recorded" kind and stores piece lengths (uint8) instead of piece end
     offsets (uint32); a v1 file is an articles corpus whose offsets become lengths."""
     articles = doc.get("articles")
@@ -62,7 +70,7 @@ def migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "version": 2}
 
 
-def migrate_2_to_3(doc: dict[str, Any]) -> dict[str, Any]:
+def migrate_2_to_3(doc: dict[str, Any], pack: Pack) -> dict[str, Any]:
     """v3 cuts the text into real tokens, once per encoding, where v2 had ~4-character pieces:
     the articles are found by the v2 offsets and cut again with tiktoken (`cuts.py`)."""
     articles = doc.get("articles")
@@ -96,10 +104,32 @@ def migrate_2_to_3(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "version": 3}
 
 
+def migrate_3_to_4(doc: dict[str, Any], pack: Pack) -> dict[str, Any]:
+    """v4 packs a recorded corpus's exchanges one by one and adds the match index (articles
+    are unchanged): the v3 list is checked exchange by exchange and laid out anew."""
+    doc = {**doc, "version": 4}
+    if doc.get("kind") != "recorded":
+        return doc
+    from sanic_mock.corpus.exchanges import from_doc, ordered
+    from sanic_mock.corpus.stored import recorded_layout
+
+    items = doc.pop("exchanges", None)
+    if not isinstance(items, list):
+        raise CorpusError("corpus header is incomplete (kind, generator, exchanges)")
+    exchanges = []
+    for i, item in enumerate(items):
+        try:
+            exchanges.append(from_doc(item))
+        except CorpusError as exc:
+            raise CorpusError(f"exchange {i}: {exc}") from None
+    return {**doc, **recorded_layout(ordered(exchanges), pack)}
+
+
 # version N -> function turning a version-N document into a version-N+1 document.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+MIGRATIONS: dict[int, Callable[[dict[str, Any], Pack], dict[str, Any]]] = {
     1: migrate_1_to_2,
     2: migrate_2_to_3,
+    3: migrate_3_to_4,
 }
 
 
@@ -172,7 +202,9 @@ class Corpus:
     kind: str
     generator: dict[str, Any] = field(hash=False)
     articles: Articles | None = None  # kind "articles"
-    exchanges: tuple[Exchange, ...] = ()  # kind "recorded", in file order
+    # kind "recorded", in file order: a tuple (sorted here), or a file's `Exchanges` (lazy)
+    exchanges: Sequence[Exchange] = ()
+    stored: StoredIndex | None = None  # the index section of the file it was read from
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -181,10 +213,21 @@ class Corpus:
             raise CorpusError(f"only an articles corpus holds articles (kind {self.kind!r})")
         if self.kind == "recorded" and not self.exchanges:
             raise CorpusError("recorded corpus holds no exchanges")
-        if self.exchanges:  # always in file order, so exchange numbers mean one thing
+        if isinstance(self.exchanges, (tuple, list)) and self.exchanges:
+            # always in file order, so exchange numbers mean one thing
             from sanic_mock.corpus.exchanges import ordered
 
             object.__setattr__(self, "exchanges", ordered(self.exchanges))
+
+    def models(self) -> set[str]:
+        """The models named by the recorded exchanges."""
+        if self.stored is not None:
+            return set(self.stored.models)
+        return {e.model for e in self.exchanges if e.model}
+
+    def entries(self, ignore: Iterable[str]) -> Sequence[tuple[str, bytes, int]] | None:
+        """The match index's entries as stored in the file for `ignore`, or None (computed)."""
+        return None if self.stored is None else self.stored.entries(ignore)
 
     def require_articles(self) -> Articles:
         """The articles of an articles corpus; a recorded corpus has none."""

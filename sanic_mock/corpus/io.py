@@ -2,6 +2,11 @@
 
 `dumps` is deterministic: map keys are written sorted, arrays as little-endian `bin`, so the same
 corpus gives the same bytes. `loads` raises only `CorpusError`, whatever the input bytes.
+
+A recorded corpus is loaded without decoding its exchanges (`corpus/stored.py`): the file is
+read once, its tables checked, and the secret scan runs over the packed bytes — a fast search
+for the prefixes of key-like text, and only where one is found the exchange is decoded and
+scanned as `corpus/scrub.py` says.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import msgpack
 import numpy as np
 
 from sanic_mock.corpus.errors import CorpusError
-from sanic_mock.corpus.exchanges import from_doc, to_doc
 from sanic_mock.corpus.format import (
     ENCODINGS,
     FORMAT_NAME,
@@ -24,7 +28,14 @@ from sanic_mock.corpus.format import (
     Articles,
     Corpus,
 )
-from sanic_mock.corpus.scrub import refuse_secrets
+from sanic_mock.corpus.scrub import find_secret, refuse_secrets, suspects
+from sanic_mock.corpus.stored import (
+    Exchanges,
+    Packed,
+    ends_from,
+    index_from_doc,
+    recorded_layout,
+)
 
 
 def _sorted(value: Any) -> Any:
@@ -33,6 +44,17 @@ def _sorted(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_sorted(v) for v in value]
     return value
+
+
+def _pack(value: Any) -> bytes:
+    return msgpack.packb(_sorted(value), use_bin_type=True)
+
+
+def _unpack(data: bytes) -> Any:
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except Exception as exc:  # msgpack raises a family of unrelated exception types
+        raise CorpusError(f"not msgpack data ({type(exc).__name__})") from None
 
 
 def dumps(corpus: Corpus) -> bytes:
@@ -79,11 +101,33 @@ def _piece_ends(raw: Any, name: str) -> np.ndarray[Any, np.dtype[np.uint32]]:
     return np.cumsum(np.frombuffer(raw, dtype=np.uint8), dtype=np.uint64).astype(np.uint32)
 
 
-def loads(data: bytes) -> Corpus:
+# A version-4 recorded file is a map of seven keys, sorted, so it begins with `exchange_data`,
+# a bin. Read in place there, that blob is not copied out of the file's bytes: a large corpus
+# then peaks at its size once, not twice, while it loads.
+_DATA_KEY = b"\x87" + msgpack.packb("exchange_data")
+_BIN_LENGTH = {0xC4: 1, 0xC5: 2, 0xC6: 4}  # bin 8, 16, 32: bytes of the length that follows
+
+
+def _unpack_file(data: bytes) -> Any:
+    if data.startswith(_DATA_KEY) and len(data) > len(_DATA_KEY):
+        width = _BIN_LENGTH.get(data[len(_DATA_KEY)], 0)
+        start = len(_DATA_KEY) + 1 + width
+        end = start + int.from_bytes(data[start - width : start], "big")
+        if width and end <= len(data):
+            try:
+                rest = _unpack(b"\x86" + data[end:])  # the other six keys (small)
+            except CorpusError:
+                rest = None
+            if isinstance(rest, dict) and "exchange_data" not in rest:
+                return {"exchange_data": Packed(data, start, end), **rest}
     try:
-        doc = msgpack.unpackb(data, raw=False, strict_map_key=True)
+        return msgpack.unpackb(data, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises a family of unrelated exception types
         raise CorpusError(f"not a msgpack corpus file ({type(exc).__name__})") from None
+
+
+def loads(data: bytes) -> Corpus:
+    doc = _unpack_file(data)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise CorpusError(f"not a {FORMAT_NAME} file")
     version = doc.get("version")
@@ -95,7 +139,7 @@ def loads(data: bytes) -> Corpus:
             f"(version {FORMAT_VERSION}); please upgrade mock-openai"
         )
     while version < FORMAT_VERSION:
-        doc = MIGRATIONS[version](doc)
+        doc = MIGRATIONS[version](doc, _pack)
         version += 1
     if doc.get("kind") == "recorded":
         return _load_recorded(doc)
@@ -138,22 +182,39 @@ def _recorded_doc(corpus: Corpus) -> dict[str, Any]:
         "version": FORMAT_VERSION,
         "kind": corpus.kind,
         "generator": corpus.generator,
-        "exchanges": [to_doc(e) for e in corpus.exchanges],
+        **recorded_layout(corpus.exchanges, _pack),
     }
 
 
 def _load_recorded(doc: dict[str, Any]) -> Corpus:
     generator = doc.get("generator", {})
-    items = doc.get("exchanges")
-    if not isinstance(generator, dict) or not isinstance(items, list):
-        raise CorpusError("corpus header is incomplete (kind, generator, exchanges)")
-    exchanges = []
-    for i, item in enumerate(items):
-        try:
-            exchanges.append(from_doc(item))
-        except CorpusError as exc:
-            raise CorpusError(f"exchange {i}: {exc}") from None
-    return Corpus(kind="recorded", generator=generator, exchanges=tuple(exchanges))
+    data = doc.get("exchange_data")
+    if isinstance(data, bytes):
+        data = Packed(data, 0, len(data))
+    if not isinstance(generator, dict) or not isinstance(data, Packed):
+        raise CorpusError("corpus header is incomplete (kind, generator, exchange_data)")
+    ends = ends_from(doc.get("exchange_ends"), data.end - data.start)
+    stored = index_from_doc(doc.get("index"), len(ends))
+    exchanges = Exchanges(data, ends, _unpack)
+    return Corpus(kind="recorded", generator=generator, exchanges=exchanges, stored=stored)
+
+
+def refuse_stored_secrets(exchanges: Exchanges) -> None:
+    """`refuse_secrets` for a file's exchanges, decoding only those that might hold a key."""
+    checked: set[int] = set()
+    packed = exchanges.packed
+    for offset in suspects(packed.data, packed.start, packed.end):
+        number = exchanges.at_offset(offset - packed.start)
+        if number in checked:
+            continue
+        checked.add(number)
+        ex = exchanges[number]
+        where = find_secret(ex)
+        if where is not None:
+            raise CorpusError(
+                f"exchange {number} ({ex.describe()}) holds a key-like string in its {where}; "
+                "remove it, or pass --allow-secrets to keep it"
+            )
 
 
 def read(path: Path, allow_secrets: bool = False) -> Corpus:
@@ -165,8 +226,12 @@ def read(path: Path, allow_secrets: bool = False) -> Corpus:
         raise CorpusError(f"{path}: {exc.strerror or exc}") from None
     try:
         corpus = loads(data)
+        del data  # an articles corpus keeps copies; a recorded one keeps these bytes
         if not allow_secrets:
-            refuse_secrets(corpus.exchanges)
+            if isinstance(corpus.exchanges, Exchanges):
+                refuse_stored_secrets(corpus.exchanges)
+            else:
+                refuse_secrets(corpus.exchanges)
         return corpus
     except CorpusError as exc:
         raise CorpusError(f"{path}: {exc}") from None

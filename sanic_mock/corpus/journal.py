@@ -73,7 +73,7 @@ def finish_corpus(out: Path, append: bool, allow_secrets: bool, tool: str) -> in
     generator: dict[str, Any] = {"tool": tool}
     if append and out.exists():
         old = io.read(out, allow_secrets=allow_secrets)
-        existing, generator = old.exchanges, old.generator
+        existing, generator = tuple(old.exchanges), old.generator
     exchanges = existing + tuple(recorded)
     if exchanges:
         corpus = Corpus(kind="recorded", generator=generator, exchanges=exchanges)

@@ -15,13 +15,32 @@ from sanic_mock.corpus.format import Corpus
 from sanic_mock.corpus.pool import Pools
 from sanic_mock.settings import Settings
 
+# The last corpus file read, by (path, allow_secrets, mtime, size): `serve` checks the file
+# before it starts and its one worker process serves it, reading it once.
+_last: tuple[tuple[str, bool, int, int], Corpus] | None = None
+
+
+def read_once(path: Path, allow_secrets: bool) -> Corpus:
+    """`io.read`, or the corpus this process read from the same unchanged file just before."""
+    global _last
+    try:
+        stat = path.stat()
+    except OSError:
+        return io.read(path, allow_secrets=allow_secrets)  # says why, as a CorpusError
+    key = (str(path.resolve()), allow_secrets, stat.st_mtime_ns, stat.st_size)
+    if _last is not None and _last[0] == key:
+        return _last[1]
+    corpus = io.read(path, allow_secrets=allow_secrets)
+    _last = (key, corpus)
+    return corpus
+
 
 def load_corpus(settings: Settings) -> Corpus:
     """The `--corpus` file (articles or recorded; a recorded one holding a key-like string is
     refused unless `--allow-secrets`), or articles generated from `--pregen-count`/`--seed`."""
     gen = settings.generation
     if gen.corpus is not None:
-        return io.read(gen.corpus, allow_secrets=settings.allow_secrets)
+        return read_once(gen.corpus, settings.allow_secrets)
     if gen.cache_dir is None:
         return build(gen.pregen_count, gen.article_seed)
     return cached_build(gen.cache_dir, gen.pregen_count, gen.article_seed)

@@ -1,11 +1,14 @@
 """Human and machine views of a recorded corpus: the `corpus inspect` listing, the `corpus show`
-JSON dump for code review, and the `corpus verify` checks.
+JSON dump for code review (and git's `textconv`), `corpus diff`, and the `corpus verify` checks.
 
-`show` prints the same document the msgpack file holds (sorted keys, file order), as indented
-JSON, so a diff of two dumps is a review of two recordings. `check` looks at the shape of every
-answer — the fields clients read (`id`, `object`, `choices[].message` / `delta` / `text`,
-`finish_reason`, embedding vectors, error objects) — and at every event of a stream, and runs the
-secret scan.
+`show` prints what the msgpack file holds (sorted keys, file order; for a recorded corpus each
+exchange's map, not the packed bytes and index of format 3, which follow from them; for an
+articles corpus each article's text) as indented JSON, so a diff of two dumps is a review of two
+recordings. `diff` pairs the exchanges of two corpora by endpoint and request (repeats in
+order) and says which were added, removed or answered differently, and where. `check` looks at
+the shape of every answer — the fields clients read (`id`, `object`, `choices[].message` /
+`delta` / `text`, `finish_reason`, embedding vectors, error objects) — and at every event of a
+stream, and runs the secret scan.
 """
 
 from __future__ import annotations
@@ -15,20 +18,75 @@ from typing import Any
 import orjson
 
 from sanic_mock.corpus.answers import preview
-from sanic_mock.corpus.exchanges import DONE, Exchange, to_doc
+from sanic_mock.corpus.exchanges import DONE, Exchange, canonical_json, to_doc
 from sanic_mock.corpus.format import FORMAT_NAME, FORMAT_VERSION, Corpus
+from sanic_mock.corpus.index import CHANGE_WORDS, differences
 from sanic_mock.corpus.scrub import find_secret
+
+_PRETTY = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
 
 def show(corpus: Corpus) -> bytes:
-    doc = {
+    doc: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "kind": corpus.kind,
         "generator": corpus.generator,
-        "exchanges": [to_doc(e) for e in corpus.exchanges],
     }
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    if corpus.articles is not None:
+        a = corpus.articles
+        doc["articles"] = [a.article_text(i) for i in range(a.article_count)]
+    else:
+        doc["exchanges"] = [to_doc(e) for e in corpus.exchanges]
+    return orjson.dumps(doc, option=_PRETTY) + b"\n"
+
+
+def show_exchange(ex: Exchange) -> bytes:
+    return orjson.dumps(to_doc(ex), option=_PRETTY) + b"\n"
+
+
+def _asked(ex: Exchange) -> str:
+    """A request in a few words: what it is, and its last message or prompt."""
+    request = ex.request if isinstance(ex.request, dict) else {}
+    messages = request.get("messages")
+    said: Any = request.get("prompt", request.get("input"))
+    if isinstance(messages, list) and messages and isinstance(messages[-1], dict):
+        said = messages[-1].get("content") or messages[-1].get("tool_calls")
+    text = "" if said is None else orjson.dumps(said).decode()
+    return ex.describe() + (f" {text[:57] + '…' if len(text) > 60 else text}" if text else "")
+
+
+def _pairs(corpus: Corpus) -> dict[tuple[str, bytes], list[tuple[int, Exchange]]]:
+    by_request: dict[tuple[str, bytes], list[tuple[int, Exchange]]] = {}
+    for i, ex in enumerate(corpus.exchanges):
+        key = (ex.endpoint, canonical_json(ex.request))
+        by_request.setdefault(key, []).append((i, ex))
+    return by_request
+
+
+def diff(old: Corpus, new: Corpus) -> list[str]:
+    """What changed from `old` to `new`, one line per exchange: `-` removed, `+` added, `~`
+    answered differently (with the fields that differ); nothing when they hold the same."""
+    before, after = _pairs(old), _pairs(new)
+    lines: list[str] = []
+    for key in sorted(set(before) | set(after)):  # the order of the files
+        was, now = before.get(key, []), after.get(key, [])
+        for k in range(max(len(was), len(now))):
+            if k >= len(now):
+                i, ex = was[k]
+                lines.append(f"- #{i} {_asked(ex)}")
+            elif k >= len(was):
+                j, ex = now[k]
+                lines.append(f"+ #{j} {_asked(ex)}")
+            else:
+                (i, a), (j, b) = was[k], now[k]
+                answer_a = {f: v for f, v in to_doc(a).items() if f != "request"}
+                answer_b = {f: v for f, v in to_doc(b).items() if f != "request"}
+                changed = differences(answer_a, answer_b, words=CHANGE_WORDS)
+                if changed:
+                    shown = "; ".join(changed[:4]) + ("; …" if len(changed) > 4 else "")
+                    lines.append(f"~ #{i} -> #{j} {_asked(b)}: {shown}")
+    return lines
 
 
 def _ms(us: int) -> str:

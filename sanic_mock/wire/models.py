@@ -33,13 +33,26 @@ def list_body(models: tuple[str, ...]) -> bytes:
     return orjson.dumps({"object": "list", "data": [model_object(m) for m in models]})
 
 
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
 class Catalog:
-    """The models a worker lists (`--model`), their bodies made once."""
+    """The models a worker lists (`--model`), their bodies made once. `listing` and `lookup`
+    answer the two GETs with their extra headers (none here; a recorded corpus's catalog,
+    `core/replayed.py`, replays recorded answers and says so)."""
 
     def __init__(self, models: tuple[str, ...]) -> None:
         self.models = models
         self.list_body = list_body(models)
         self._bodies = {m: model_body(m) for m in models}
+
+    def listing(self) -> tuple[bytes, Headers]:
+        """`GET /v1/models`."""
+        return self.list_body, ()
+
+    def lookup(self, model_id: str) -> tuple[bytes, Headers]:
+        """`GET /v1/models/{model_id}`."""
+        return self.model(model_id), ()
 
     def model(self, model_id: str) -> bytes:
         """`GET /v1/models/{model_id}`; the real API's 404 for a model it does not list."""

@@ -120,7 +120,7 @@ def test_corpus_build_and_inspect(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stderr
     shown = run_cli("corpus", "inspect", str(path))
     assert shown.returncode == 0
-    assert "articles:    12" in shown.stdout and "mock-openai-corpus v3" in shown.stdout
+    assert "articles:    12" in shown.stdout and "mock-openai-corpus v4" in shown.stdout
     assert "o200k_base (" in shown.stdout and "cl100k_base (" in shown.stdout
     with running("--corpus", str(path)) as srv:
         assert completion_tokens(srv.url) >= 1
@@ -136,3 +136,21 @@ def test_generated_corpus_is_cached_where_asked_and_not_with_no_cache(tmp_path: 
     with running("--pregen-count", "8", "--cache-dir", str(other), "--no-cache", env=clean_env()):
         pass
     assert not other.exists()
+
+
+def test_replay_ids_from_the_environment(tmp_path: Path) -> None:
+    from sanic_mock.corpus import io
+    from sanic_mock.corpus.format import Corpus
+    from tests.factories import chat_request, json_exchange
+
+    corpus = tmp_path / "rec.msgpack"
+    io.write(corpus, Corpus("recorded", {}, exchanges=(json_exchange("q", "Recorded."),)))
+    env = {"MOCK_OPENAI_REPLAY_IDS": "recorded"}
+    with running("--corpus", str(corpus), env=env) as server:
+        body = httpx.post(server.base_url + "/chat/completions", json=chat_request("q")).json()
+    assert (body["id"], body["created"]) == ("chatcmpl-1", 1)
+    bad = run_cli("serve", "--corpus", str(corpus), env={"MOCK_OPENAI_REPLAY_IDS": "old"})
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "mock-openai: error: --replay-ids must be fresh or recorded, got 'old'"
+    ]

@@ -183,3 +183,58 @@ def test_cached_stream_templates_get_fresh_ids_every_time(tmp_path: Path) -> Non
             seen |= ids
             assert all(abs(e["created"] - time.time()) < 5 for e in got[:-1])
         assert timing == "none" or api.scale == 1.0
+
+
+def test_every_answer_says_hit_or_miss(tmp_path: Path) -> None:
+    api = make(tmp_path, json_exchange("a", "one"), stream_exchange())
+    assert api.chat(raw(**chat_request("a"))).headers == (
+        (b"x-mock-replay", b"hit"),
+        (b"x-mock-replay-exchange", b"0"),
+    )
+    streamed = api.chat(raw(**chat_request("stream me", stream=True)))
+    assert dict(streamed.headers)[b"x-mock-replay-exchange"] == b"1"
+    assert api.chat(raw(**chat_request("never"))).headers == ((b"x-mock-replay", b"miss"),)
+    error = make(tmp_path, json_exchange("a", "one"), on_miss="error")
+    with pytest.raises(InvalidRequest) as caught:
+        error.chat(raw(**chat_request("never")))
+    assert caught.value.headers == ((b"x-mock-replay", b"miss"),)
+
+
+def test_a_miss_is_logged_once_per_distinct_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = make(tmp_path, json_exchange("a", "one"))
+    with caplog.at_level("WARNING", logger="sanic_mock"):
+        for content in ("x", "x", "y", "x"):
+            api.chat(raw(**chat_request(content)))
+        api.chat(raw(**chat_request("a")))
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and all(r.levelname == "WARNING" for r in caplog.records)
+    assert "exchange 0" in lines[0] and 'messages[0].content (recorded "a", got "x")' in lines[0]
+
+
+def test_a_sampled_answer_is_fitted_to_the_request(tmp_path: Path) -> None:
+    api = make(tmp_path, json_exchange("a", "One two three four five six."))
+    request = chat_request("never", model="gpt-4o", max_completion_tokens=2, n=3)
+    body = orjson.loads(api.chat(raw(**request)).body)
+    assert list(body) == ["id", "object", "created", "model", "choices", "usage"]
+    assert [c["index"] for c in body["choices"]] == [0, 1, 2]
+    assert {c["message"]["content"] for c in body["choices"]} == {"One two"}
+    assert {c["finish_reason"] for c in body["choices"]} == {"length"}
+    assert body["usage"]["completion_tokens"] == 6
+    assert body["usage"]["prompt_tokens"] > 0  # the request's, not the recording's
+    whole = orjson.loads(api.chat(raw(**chat_request("never"))).body)
+    assert whole["choices"][0]["message"]["content"] == "One two three four five six."
+    assert whole["choices"][0]["finish_reason"] == "stop"
+
+
+def test_replay_ids_recorded_keeps_the_recorded_id_and_created(tmp_path: Path) -> None:
+    api = make(tmp_path, json_exchange("a", "one"), stream_exchange(), replay_ids="recorded")
+    body = orjson.loads(api.chat(raw(**chat_request("a"))).body)
+    assert (body["id"], body["created"]) == ("chatcmpl-1", 1)
+    frames = api.chat(raw(**chat_request("stream me", stream=True))).frames
+    assert frames is not None
+    ex = stream_exchange()
+    assert b"".join(frames) == b"".join(b"data: %s\n\n" % e.encode() for e in ex.events or ())
+    converted = orjson.loads(api.chat(raw(**chat_request("stream me"))).body)
+    assert (converted["id"], converted["created"]) == ("c", 1)  # from the recorded chunks

@@ -15,7 +15,10 @@ from sanic_mock import encodings
 from sanic_mock.corpus import io
 from sanic_mock.corpus.answers import answer
 from sanic_mock.corpus.errors import CorpusError
+from sanic_mock.corpus.exchanges import ordered, to_doc
 from sanic_mock.corpus.format import ENCODINGS, FORMAT_VERSION, Articles, Corpus
+from sanic_mock.corpus.index import DEFAULT_IGNORE, KEY_SCHEME, entry
+from sanic_mock.corpus.stored import Exchanges
 from sanic_mock.encodings import CL100K, O200K
 from sanic_mock.tokens import split_pieces
 from tests.factories import (
@@ -33,7 +36,7 @@ def test_file_bytes_do_not_depend_on_exchange_order(tmp_path: Path) -> None:
     assert io.dumps(one) == io.dumps(two)
     io.write(tmp_path / "c", one)
     loaded = io.read(tmp_path / "c")
-    assert loaded.exchanges == one.exchanges
+    assert tuple(loaded.exchanges) == one.exchanges
     assert io.dumps(loaded) == io.dumps(one)
 
 
@@ -74,7 +77,7 @@ def test_version_1_articles_file_still_loads() -> None:
     # "Hello", " world", "." in both encodings, however version 1 had cut it.
     for name in ENCODINGS:
         assert corpus.articles.cut(name).piece_ends.tolist() == [5, 11, 12]
-    assert FORMAT_VERSION == 3
+    assert FORMAT_VERSION == 4
 
 
 def _v2(texts: list[str]) -> dict[str, Any]:
@@ -158,6 +161,70 @@ def test_loading_any_exchange_map_raises_only_corpus_error(item: dict[str, Any])
         io.loads(msgpack.packb(doc, use_bin_type=True))
     except CorpusError:
         pass
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["endpoint", "status", "request", "events", "times_us", "body"]),
+        json_values | st.binary(max_size=4),
+        max_size=6,
+    ),
+    st.binary(max_size=24),
+)
+def test_a_version_3_exchange_raises_only_corpus_error_when_used(
+    item: dict[str, Any], index_keys: bytes
+) -> None:
+    packed = msgpack.packb(item, use_bin_type=True)
+    doc = {
+        "format": "mock-openai-corpus",
+        "version": 3,
+        "kind": "recorded",
+        "generator": {},
+        "exchange_data": packed,
+        "exchange_ends": np.array([len(packed)], "<u8").tobytes(),
+        "index": {
+            "scheme": KEY_SCHEME,
+            "ignore": [],
+            "keys": index_keys,
+            "flags": b"\x04",
+            "endpoint_of": b"\x00\x00",
+            "endpoints": ["/v1/x"],
+            "models": [],
+        },
+    }
+    try:
+        corpus = io.loads(msgpack.packb(doc, use_bin_type=True))
+        list(corpus.exchanges)
+    except CorpusError:
+        pass
+
+
+def test_a_version_2_recorded_file_is_migrated() -> None:
+    exchanges = (json_exchange("b", "two"), json_exchange("a", "one"), stream_exchange())
+    v2 = {
+        "format": "mock-openai-corpus",
+        "version": 2,
+        "kind": "recorded",
+        "generator": {"tool": "old"},
+        "exchanges": [to_doc(e) for e in exchanges],
+    }
+    corpus = io.loads(msgpack.packb(v2, use_bin_type=True))
+    assert tuple(corpus.exchanges) == ordered(exchanges)
+    assert corpus.models() == {"gpt-4o-mini"}
+    stored = corpus.entries(DEFAULT_IGNORE)
+    assert stored == [entry(e, frozenset(DEFAULT_IGNORE)) for e in ordered(exchanges)]
+    assert corpus.entries((*DEFAULT_IGNORE, "temperature")) is None  # computed instead
+    assert io.dumps(corpus) == io.dumps(Corpus("recorded", {"tool": "old"}, exchanges=exchanges))
+
+
+def test_exchanges_are_decoded_when_first_used() -> None:
+    corpus = io.loads(io.dumps(Corpus("recorded", {}, exchanges=(json_exchange("a", "one"),))))
+    assert isinstance(corpus.exchanges, Exchanges)
+    assert corpus.exchanges._decoded == {}
+    assert corpus.exchanges[0] is corpus.exchanges[-1]  # decoded once, then kept
+    with pytest.raises(IndexError):
+        corpus.exchanges[1]
 
 
 @settings(max_examples=150, deadline=None)

@@ -98,7 +98,7 @@ def test_a_recorded_file_with_a_secret_needs_allow_secrets(tmp_path: Path) -> No
     with pytest.raises(CorpusError, match="--allow-secrets"):
         loading.load_corpus(factories.settings(corpus=tmp_path / "rec"))
     corpus = loading.load_corpus(factories.settings(corpus=tmp_path / "rec", allow_secrets=True))
-    assert corpus.exchanges == (leaky,)
+    assert tuple(corpus.exchanges) == (leaky,)
 
 
 def test_load_pools_serve_the_articles_and_refuse_a_recorded_corpus() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 
 from sanic_mock.corpus import io
 from tests import upstream_app as up
-from tests.recording import mock_openai, recorder, stop, upstream_app
+from tests.recording import client, mock_openai, recorder, stop
 from tests.servers import Server, running
 
 MESSAGES: list[Any] = [{"role": "user", "content": "Tell me about foxes."}]
@@ -30,16 +29,6 @@ TOOLS: list[Any] = [
         },
     }
 ]
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Server]:
-    with upstream_app() as server:
-        yield server
-
-
-def client(server: Server, key: str = up.KEY) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0, timeout=30)
 
 
 def stream_deltas(c: openai.OpenAI, **kwargs: Any) -> tuple[list[Any], list[float]]:

@@ -142,7 +142,7 @@ def test_split_chat_tool_calls() -> None:
         "function": {"name": "f", "arguments": ""},
     }
     assert got == [
-        c({"role": "assistant", "content": "", "refusal": None}),
+        c({"role": "assistant", "content": None, "refusal": None}),  # null, as the API sends
         c({"tool_calls": [head]}),
         args('{"'),
         args("a"),
@@ -210,8 +210,8 @@ def test_template_each_matches_whole() -> None:
     assert b"".join(each) == template.whole(b"chatcmpl-A", 9)
     assert each[1] == (
         b'data: {"id":"chatcmpl-A","object":"chat.completion.chunk","created":9,"model":"gpt",'
-        b'"usage":null,"choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null,'
-        b'"finish_reason":null}]}\n\n'
+        b'"choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null,'
+        b'"finish_reason":null}],"usage":null}\n\n'
     )
     # whole first, then each, at another second
     assert template.whole(b"B", 10).count(b'"created":10') == 6
@@ -250,9 +250,13 @@ def fresh(doc: dict[str, Any], model: str = "gpt-4o-2024") -> dict[str, Any]:
     return {**doc, "id": "chatcmpl-R", "created": 7, "model": model}
 
 
+def raw_events(parsed: list[Any]) -> list[str]:
+    return [orjson.dumps(e).decode() if e is not None else "[DONE]" for e in parsed]
+
+
 def test_restream_keeps_the_events_with_new_id_and_created() -> None:
     frames, times = restream(
-        EVENTS, [100, 200, 300], CHAT, from_chunks(EVENTS), None, None, False, 3
+        raw_events(EVENTS), EVENTS, [100, 200, 300], CHAT, from_chunks(EVENTS), False, 3
     )
     assert frames[0] == (
         b'data: {"id":"\\u0000rid\\u0000","object":"chat.completion.chunk",'
@@ -263,21 +267,40 @@ def test_restream_keeps_the_events_with_new_id_and_created() -> None:
     assert times == [100, 200, 300]
 
 
-def test_restream_replaces_the_model() -> None:
-    frames, _ = restream(EVENTS, [1, 2, 3], CHAT, from_chunks(EVENTS), "gpt-x", None, False, 3)
-    assert [d["model"] for d in docs(frames)[:-1]] == ["gpt-x", "gpt-x"]
+def test_restream_keeps_the_recorded_bytes() -> None:
+    # as an upstream wrote it: raw UTF-8, a float orjson would write otherwise, odd key order
+    data = (
+        '{"id":"chatcmpl-old","created":1,"object":"chat.completion.chunk","model":"m",'
+        '"choices":[{"index":0,"delta":{"content":"café"},"logprobs":{"content":'
+        '[{"token":"café","logprob":-1.0E-5}]},"finish_reason":null}],"obfuscation":"x1"}'
+    )
+    doc = orjson.loads(data)
+    frames, _ = restream([data, "[DONE]"], [doc, None], [1, 2], CHAT, from_chunks([doc]), False, 3)
+    filled = Template(frames, [0, 0]).whole(b"chatcmpl-R", 7)
+    assert (
+        filled
+        == b"data: "
+        + data.replace("chatcmpl-old", "chatcmpl-R").replace('"created":1', '"created":7').encode()
+        + b"\n\ndata: [DONE]\n\n"
+    )
+    kept, _ = restream([data], [doc], [1], CHAT, from_chunks([doc]), False, 3, fresh=False)
+    assert kept[0] == b"data: " + data.encode() + b"\n\n"
+    # spacing this cannot find its id in is written again, with the same fields
+    spaced = '{"id": "chatcmpl-old", "created": 1, "choices": []}'
+    again, _ = restream([spaced], [orjson.loads(spaced)], [1], CHAT, Answer([]), False, 3)
+    assert docs(again) == [{"id": "chatcmpl-R", "created": 7, "choices": []}, "[DONE]"]
 
 
 def test_restream_adds_a_usage_chunk_when_asked() -> None:
     frames, times = restream(
-        EVENTS, [100, 200, 300], CHAT, from_chunks(EVENTS), None, "fb", True, 3
+        raw_events(EVENTS), EVENTS, [100, 200, 300], CHAT, from_chunks(EVENTS), True, 3
     )
     got = docs(frames)
     assert got[2] == {
         "id": "chatcmpl-R",
         "object": "chat.completion.chunk",
         "created": 7,
-        "model": "fb",
+        "model": "gpt-4o-2024",
         "choices": [],
         "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
     }
@@ -287,7 +310,7 @@ def test_restream_adds_a_usage_chunk_when_asked() -> None:
 
 def test_restream_drops_the_recorded_usage_when_not_asked() -> None:
     frames, times = restream(
-        WITH_USAGE, [1, 2, 3, 4], CHAT, from_chunks(WITH_USAGE), None, None, False, 3
+        raw_events(WITH_USAGE), WITH_USAGE, [1, 2, 3, 4], CHAT, from_chunks(WITH_USAGE), False, 3
     )
     got = docs(frames)
     assert got == [
@@ -300,7 +323,7 @@ def test_restream_drops_the_recorded_usage_when_not_asked() -> None:
 
 def test_restream_keeps_the_recorded_usage_when_asked() -> None:
     frames, times = restream(
-        WITH_USAGE, [1, 2, 3, 4], CHAT, from_chunks(WITH_USAGE), None, None, True, 3
+        raw_events(WITH_USAGE), WITH_USAGE, [1, 2, 3, 4], CHAT, from_chunks(WITH_USAGE), True, 3
     )
     got = docs(frames)
     assert got[2] == fresh(WITH_USAGE[2])
@@ -310,7 +333,7 @@ def test_restream_keeps_the_recorded_usage_when_asked() -> None:
 
 
 def test_restream_of_nothing() -> None:
-    assert restream([], [], CHAT, Answer([]), None, None, False, 0) == ([DONE], [0])
+    assert restream([], [], [], CHAT, Answer([]), False, 0) == ([DONE], [0])
 
 
 # -- assembled ---------------------------------------------------------------------------------
@@ -362,3 +385,44 @@ def test_assembled_of_a_restreamed_recording() -> None:
     assert body["choices"][0]["message"]["content"] == "Hel"
     assert body["choices"][0]["finish_reason"] == "stop"
     assert body["usage"] == USAGE
+
+
+def test_live_order_puts_a_sorted_body_back_in_the_api_order() -> None:
+    from sanic_mock.wire.replayed import live_order
+
+    stored = {
+        "choices": [
+            {
+                "finish_reason": "stop",
+                "index": 0,
+                "logprobs": None,
+                "message": {"content": "x", "refusal": None, "role": "assistant"},
+            }
+        ],
+        "created": 1,
+        "extra": True,
+        "id": "i",
+        "model": "m",
+        "object": "chat.completion",
+        "system_fingerprint": "fp",
+        "usage": {"completion_tokens": 1, "prompt_tokens": 2, "total_tokens": 3},
+    }
+    doc = live_order(stored)
+    assert list(doc) == [
+        "id",
+        "object",
+        "created",
+        "model",
+        "choices",
+        "usage",
+        "system_fingerprint",
+        "extra",
+    ]
+    assert list(doc["choices"][0]) == ["index", "message", "logprobs", "finish_reason"]
+    assert list(doc["choices"][0]["message"]) == ["role", "content", "refusal"]
+    assert list(doc["usage"]) == ["prompt_tokens", "completion_tokens", "total_tokens"]
+    assert list(live_order({"choices": [{"index": 0, "text": "t"}]})["choices"][0]) == [
+        "text",
+        "index",
+    ]
+    assert live_order([1]) == [1]

@@ -4,6 +4,7 @@
         [--scenario chat-json|chat-stream|chat-tools|chat-json-schema|responses-json
                     |responses-stream|health|embeddings ...]
         [--bare] [-- SERVE_ARGS...]
+    python tools/bench/instructions.py --replay [--repo DIR] ...   # replay of a recorded corpus
 
 Starts `python -m sanic_mock serve --port P --pregen-count 4096 --seed 0 [SERVE_ARGS]` under
 `valgrind --tool=callgrind` with the working directory at the repo root (`--repo`, default: the
@@ -17,6 +18,10 @@ the baseline; it serves `health`, `chat-json` and `chat-stream`. Servers run wit
 PYTHONHASHSEED=0 and without MOCK_OPENAI_* variables. The counts include the server's idle work
 while the client runs (Sanic's timers), a small share of a request; they repeat within ~1%.
 Everything binds 127.0.0.1.
+
+`--replay` measures replay instead: a recorded corpus is written (by the checkout's own code, so
+in its own format) with a JSON answer to `replay-json`'s request and a stream of 64 events to
+`replay-stream`'s, both hits, and served with `--corpus`; those two scenarios are the default.
 """
 
 from __future__ import annotations
@@ -72,7 +77,49 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, object] | None]] = {
         {"model": "text-embedding-3-small", "input": "Benchmark me."},
     ),
 }
+REPLAY_JSON = {"model": "bench", "messages": [{"role": "user", "content": "Replay me as JSON."}]}
+REPLAY_STREAM = {
+    "model": "bench",
+    "messages": [{"role": "user", "content": "Replay me as a stream."}],
+    "stream": True,
+}
+SCENARIOS["replay-json"] = ("POST", "/v1/chat/completions", REPLAY_JSON)
+SCENARIOS["replay-stream"] = ("POST", "/v1/chat/completions", REPLAY_STREAM)
 BARE = ("chat-json", "chat-stream", "health")  # what bare_sanic.py serves
+# Writes the `--replay` corpus: argv[1] the file, argv[2] the two requests as JSON.
+REPLAY_CORPUS = r"""
+import sys
+import orjson
+from pathlib import Path
+from sanic_mock.corpus import io
+from sanic_mock.corpus.exchanges import Exchange
+from sanic_mock.corpus.format import Corpus
+
+plain, streamed = orjson.loads(sys.argv[2])
+CHAT = "/v1/chat/completions"
+words = [" word%d" % k for k in range(64)]
+usage = {"prompt_tokens": 12, "completion_tokens": 64, "total_tokens": 76}
+body = {"id": "chatcmpl-rec", "object": "chat.completion", "created": 1700000000,
+        "model": "bench", "choices": [{"index": 0, "message": {"role": "assistant",
+        "content": "".join(words)}, "logprobs": None, "finish_reason": "stop"}], "usage": usage}
+
+
+def chunk(delta, finish=None):
+    return orjson.dumps({"id": "chatcmpl-rec", "object": "chat.completion.chunk",
+                         "created": 1700000000, "model": "bench", "system_fingerprint": "fp_b",
+                         "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                      "finish_reason": finish}]}).decode()
+
+
+events = [chunk({"role": "assistant", "content": ""})] + [chunk({"content": w}) for w in words]
+events += [chunk({}, "stop"), "[DONE]"]
+exchanges = (
+    Exchange(CHAT, 200, plain, body=body, model="bench", usage=usage),
+    Exchange(CHAT, 200, streamed, events=tuple(events), times_us=tuple(range(len(events))),
+             model="bench"),
+)
+io.write(Path(sys.argv[1]), Corpus(kind="recorded", generator={}, exchanges=exchanges))
+"""
 IO_TIMEOUT = 60.0  # seconds for any one socket operation or callgrind_control call
 
 
@@ -292,17 +339,25 @@ def main() -> None:
     parser.add_argument("--bare", action="store_true", help="also measure bare_sanic.py")
     parser.add_argument("--start-timeout", type=float, default=120.0)
     parser.add_argument("--keep", action="store_true", help="keep the dumps and logs")
+    parser.add_argument("--replay", action="store_true", help="replay a recorded corpus")
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     repo = args.repo.resolve()
-    scenarios = args.scenario or list(SCENARIOS)
+    default = ["replay-json", "replay-stream"] if args.replay else list(SCENARIOS)[:4]
+    scenarios = args.scenario or default
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         sys.exit("valgrind and callgrind_control are needed")
     pkg = package_dir(repo)
     if pkg != repo / "sanic_mock":
         sys.exit(f"`python -m sanic_mock` in {repo} imports {pkg}, not the checkout's own")
     work = Path(tempfile.mkdtemp(prefix="mock-callgrind-"))
+    if args.replay:
+        corpus = work / "replay.msgpack"
+        requests = json.dumps([REPLAY_JSON, REPLAY_STREAM])
+        make = [sys.executable, "-c", REPLAY_CORPUS, str(corpus), requests]
+        subprocess.run(make, cwd=repo, env=child_env(), check=True, timeout=IO_TIMEOUT)
+        extra = ["--corpus", str(corpus), *extra]
     mock_ir: dict[str, float] = {}
     bare_ir: dict[str, float] = {}
     try:
