@@ -62,7 +62,7 @@ class Group:
         try:
             self.server.wait(timeout=3 * STOP_S)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"the server did not stop within {3 * STOP_S} s of {sig!r}: {self.states()}")
+            pytest.fail(f"no stop within {3 * STOP_S} s of {sig!r}:\n{self.states()}")
         return time.monotonic() - start
 
     def wait_healthy(self) -> None:
