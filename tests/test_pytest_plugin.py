@@ -227,3 +227,11 @@ def test_no_server_outlives_a_killed_pytest(pytester: pytest.Pytester) -> None:
     while _servers_with(corpus.name) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _servers_with(corpus.name) == []
+
+
+def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## In a test suite", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_my_app=example)
+    pytester.runpytest_subprocess("-q").assert_outcomes(passed=3)
