@@ -20,18 +20,24 @@ from sanic_mock.cli.options import VersionOption
 from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.settings import SettingsError
 
-# Help as click writes it, not in Rich's boxes: at 80 columns those cut long option and variable
-# names, and Rich markup ate bracketed text ("[default: ...]").
-PLAIN = {"rich_markup_mode": None, "context_settings": {"help_option_names": ["-h", "--help"]}}
+# Help as click writes it (rich_markup_mode=None), not in Rich's boxes: at 80 columns those cut
+# long option and variable names, and Rich markup ate bracketed text ("[default: ...]").
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="mock-openai",
     help="A high-performance mock of the OpenAI API for benchmarking and local development.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    **PLAIN,  # type: ignore[arg-type]
+    rich_markup_mode=None,
+    context_settings=HELP,
 )
-corpus_app = typer.Typer(help="Build and inspect corpus files.", no_args_is_help=True, **PLAIN)  # type: ignore[arg-type]
+corpus_app = typer.Typer(
+    help="Build and inspect corpus files.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=HELP,
+)
 app.add_typer(corpus_app, name="corpus")
 
 try:  # typer >= 0.24 carries its own copy of click
