@@ -99,8 +99,11 @@ def supervise(count: int, target: Callable[..., None], args: tuple[Any, ...]) ->
     crashed = False
     while alive := [w.sentinel for w in workers if w.is_alive()]:
         wait(alive, timeout=0.1)
-        if not stopping and not all(w.is_alive() for w in workers):
-            crashed = True  # one ended by itself: stop the others
+        ended = [w for w in workers if not w.is_alive()]
+        if not stopping and ended:  # one ended by itself: stop the others
+            crashed = True
+            what = f"a worker ended by itself (pid {ended[0].pid}, {_how(ended[0].exitcode)})"
+            print(f"mock-openai: error: {what}; stopping", file=sys.stderr, flush=True)
             on_signal(signal.SIGTERM, None)
         elif stopping and time.monotonic() - stopping[0] > KILL_AFTER_S:
             _kill(workers, signal.SIGKILL)
@@ -112,6 +115,12 @@ def supervise(count: int, target: Callable[..., None], args: tuple[Any, ...]) ->
     if stop_tracker is not None:
         stop_tracker()
     return 1 if crashed else 0
+
+
+def _how(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
 
 
 def _kill(workers: list[multiprocessing.process.BaseProcess], sig: signal.Signals) -> None:

@@ -224,3 +224,23 @@ def test_ctrl_c_on_an_idle_server_is_prompt() -> None:
         took = group.signal(signal.SIGINT, to_group=True)
         assert group.server.returncode == 0  # a graceful stop
         _assert_clean(group, took, bound=3.0)
+
+
+def test_a_worker_that_dies_stops_the_server_with_exit_1() -> None:
+    with in_group("--workers", "2", "--pregen-count", "64") as group:
+        group.wait_healthy()
+        spawned = [
+            p for p in group.left() if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
+        ]
+        worker = spawned[0]  # not the resource tracker, the other child of the supervisor
+        os.kill(worker, signal.SIGKILL)
+        group.server.wait(timeout=3 * STOP_S)
+        assert group.server.returncode == 1
+        output = group.output()
+        assert (
+            f"mock-openai: error: a worker ended by itself (pid {worker}, killed by SIGKILL)"
+            in (output)
+        ), output
+        assert group.sentinel.poll() is None
+        time.sleep(0.2)
+        assert group.left() == []
