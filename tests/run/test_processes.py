@@ -237,10 +237,8 @@ def test_a_worker_that_dies_stops_the_server_with_exit_1() -> None:
         group.server.wait(timeout=3 * STOP_S)
         assert group.server.returncode == 1
         output = group.output()
-        assert (
-            f"mock-openai: error: a worker ended by itself (pid {worker}, killed by SIGKILL)"
-            in (output)
-        ), output
+        said = f"mock-openai: error: a worker ended by itself (pid {worker}, killed by SIGKILL)"
+        assert said in output, output
         assert group.sentinel.poll() is None
         time.sleep(0.2)
         assert group.left() == []
