@@ -276,10 +276,13 @@ def _check_inputs(settings: Settings) -> None:
 
 
 def _run(settings: Settings) -> None:
+    """Serve with the runner the settings call for; the process ends here once it stops."""
+    from sanic_mock.run.processes import exit_now
+
     if not settings.tls.serves_http2:
         from sanic_mock.run import sanic as run_sanic
 
-        run_sanic.serve(settings)
+        run_sanic.serve(settings)  # ends the process itself
     elif settings.tls.http2_engine is Http2Engine.GRANIAN:
         from sanic_mock.run import granian as run_granian
 
@@ -287,4 +290,8 @@ def _run(settings: Settings) -> None:
     else:
         from sanic_mock.run import hypercorn as run_hypercorn
 
+        # With --workers N this exits (SystemExit) through the interpreter's teardown, which
+        # releases the supervisor's multiprocessing objects.
         run_hypercorn.serve(settings)
+    # Stopped: leave without the interpreter's teardown (0.2-0.5 s of freeing the corpus).
+    exit_now(0)
