@@ -11,6 +11,7 @@ message.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -19,15 +20,24 @@ from sanic_mock.cli.options import VersionOption
 from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.settings import SettingsError
 
+# Help as click writes it (rich_markup_mode=None), not in Rich's boxes: at 80 columns those cut
+# long option and variable names, and Rich markup ate bracketed text ("[default: ...]").
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="mock-openai",
     help="A high-performance mock of the OpenAI API for benchmarking and local development.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    context_settings=HELP,
 )
-corpus_app = typer.Typer(help="Build and inspect corpus files.", no_args_is_help=True)
+corpus_app = typer.Typer(
+    help="Build and inspect corpus files.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=HELP,
+)
 app.add_typer(corpus_app, name="corpus")
 
 try:  # typer >= 0.24 carries its own copy of click
@@ -54,8 +64,27 @@ corpus_app.command("show")(corpus.corpus_show)
 corpus_app.command("diff")(corpus.corpus_diff)
 
 
+def click_command() -> Any:
+    """The click command of the whole CLI, every value named (see `_name_values`)."""
+    root = typer.main.get_command(app)
+    _name_values(root)
+    return root
+
+
+def _name_values(command: Any) -> None:
+    """An option or argument declared without a metavar shows its name in capitals in `--help`
+    (`--count COUNT`, `PATH`), not typer's Python type (`<int>`, `<list[Path]>`)."""
+    for param in command.params:
+        if param.metavar is None and not getattr(param, "is_flag", False) and param.name:
+            param.metavar = param.name.upper()
+        if param.param_type_name == "argument":  # typer adds the type to an argument's name
+            param.display_type_rich = lambda ctx: None
+    for sub in getattr(command, "commands", {}).values():
+        _name_values(sub)
+
+
 def main(argv: list[str] | None = None) -> None:
-    command = typer.main.get_command(app)
+    command = click_command()
     try:
         # Outside standalone mode click returns a command's `typer.Exit` code instead of exiting.
         code = command.main(args=argv, prog_name="mock-openai", standalone_mode=False)

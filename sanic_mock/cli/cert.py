@@ -5,20 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
+from sanic_mock.cli.options import option
 
 
 def cert(
     out_dir: Annotated[
-        Path, typer.Option("--out-dir", "-o", help="Directory for cert.pem and key.pem.")
+        Path,
+        option("--out-dir", "-o", metavar="DIR", help="Directory for cert.pem and key.pem."),
     ] = Path("."),
     name: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option(
-            "--name", help="Host name or IP (repeatable; default: localhost, 127.0.0.1, ::1)."
+        option(
+            "--name",
+            metavar="NAME",
+            help="Host name or IP (repeatable; in the variable: space-separated).",
+            show_default="localhost 127.0.0.1 ::1",
         ),
     ] = None,
-    days: Annotated[int, typer.Option(help="Days of validity.")] = 365,
+    days: Annotated[int, option("--days", metavar="N", help="Days of validity.")] = 365,
 ) -> None:
     """Make a self-signed certificate and key (for --tls-cert/--tls-key in tests and demos)."""
     from sanic_mock.run import certs

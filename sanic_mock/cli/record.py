@@ -1,4 +1,8 @@
-"""`mock-openai record`: the recording proxy to --upstream, or a batch of requests sent to it."""
+"""`mock-openai record`: the recording proxy to --upstream, or a batch of requests sent to it.
+
+Its options share serve's variables where they mean the same (`MOCK_OPENAI_PORT`,
+`MOCK_OPENAI_UPSTREAM`, ...); the others are named the same way (`MOCK_OPENAI_OUT`).
+"""
 
 from __future__ import annotations
 
@@ -6,40 +10,46 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
-
-from sanic_mock.cli.options import ENV, AllowSecretsOption, UpstreamKeyEnvOption, upstream_key
+from sanic_mock.cli.options import AllowSecretsOption, UpstreamKeyEnvOption, option, upstream_key
 from sanic_mock.settings import RecordSettings, ServerSettings, Settings, SettingsError
 
 
 def record(
     upstream: Annotated[
         str,
-        typer.Option(
-            envvar=ENV + "UPSTREAM",
+        option(
+            "--upstream",
+            metavar="URL",
             help="Upstream base URL as an SDK takes it, e.g. https://api.openai.com/v1.",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Corpus file to write.")],
-    port: Annotated[int, typer.Option("-p", "--port", help="TCP port of the proxy.")] = 3000,
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    out: Annotated[Path, option("--out", "-o", metavar="FILE", help="Corpus file to write.")],
+    port: Annotated[int, option("--port", "-p", metavar="PORT", help="TCP port of the proxy.")] = (
+        3000
+    ),
+    host: Annotated[str, option("--host", metavar="HOST", help="Address to bind.")] = "127.0.0.1",
     append: Annotated[
         bool,
-        typer.Option(
-            "--append", help="Add to the exchanges already in --out instead of replacing."
-        ),
+        option("--append", help="Add to the exchanges already in --out instead of replacing."),
     ] = False,
     requests: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option(help="Batch mode: send the requests of this JSONL file, no proxy."),
+        option(
+            "--requests",
+            metavar="FILE",
+            help="Batch mode: send the requests of this JSONL file (one request body, or "
+            '{"endpoint": ..., "body": ...}, a line), no proxy.',
+        ),
     ] = None,
-    concurrency: Annotated[int, typer.Option(help="Batch mode: requests in flight at once.")] = 4,
+    concurrency: Annotated[
+        int, option("--concurrency", metavar="N", help="Batch mode: requests in flight at once.")
+    ] = 4,
     upstream_key_env: UpstreamKeyEnvOption = None,
     allow_secrets: AllowSecretsOption = False,
-    max_body_bytes: Annotated[int, typer.Option(help="Largest request body (413 above).")] = (
-        16 << 20
-    ),
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log every request.")] = False,
+    max_body_bytes: Annotated[
+        int, option("--max-body-bytes", metavar="BYTES", help="Largest request body (413 above).")
+    ] = 16 << 20,
+    verbose: Annotated[bool, option("--verbose", "-v", help="Log every request.")] = False,
 ) -> None:
     """Record real traffic: a reverse proxy to --upstream that writes every exchange to --out."""
     key = upstream_key(upstream_key_env)

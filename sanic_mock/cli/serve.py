@@ -1,8 +1,11 @@
 """`mock-openai serve`: its options, the `Settings` parts made from them, and the runner chosen.
 
-Every option also comes from `MOCK_OPENAI_<NAME>` (the original server's names, e.g.
-`MOCK_OPENAI_PREG_COUNT`). Mode options arrive as text and are parsed here, once, into the enums
-of `sanic_mock.settings`; a bad value is a `SettingsError` (one line, exit 2).
+Every option also comes from `MOCK_OPENAI_<OPTION>` (`--token-mean`: `MOCK_OPENAI_TOKEN_MEAN`;
+the original server's names, such as `MOCK_OPENAI_PREG_COUNT`, too). A new option: an
+`Annotated` alias made by `option` below (see cli/options.py), a parameter of `serve` with its
+default, and its place in the `Settings` part it belongs to. Mode options arrive as text and
+are parsed here, once, into the enums of `sanic_mock.settings`; a bad value is a
+`SettingsError` (one line, exit 2).
 """
 
 from __future__ import annotations
@@ -10,15 +13,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
-
 from sanic_mock.cli.options import (
     ENV,
     AllowSecretsOption,
     ReplayIdsOption,
     UpstreamKeyEnvOption,
     VersionOption,
+    choices,
     default_cache_dir,
+    option,
     upstream_key,
 )
 from sanic_mock.settings import (
@@ -40,205 +43,218 @@ from sanic_mock.settings import (
     ToolSettings,
 )
 
-Port = Annotated[int, typer.Option("-p", "--port", envvar=ENV + "PORT", help="TCP port.")]
-Host = Annotated[str, typer.Option(envvar=ENV + "HOST", help="Address to bind.")]
+# Each option as `option` in cli/options.py declares it: the long name, its MOCK_OPENAI_
+# variable from that name, a metavar for its value, and the help line.
+Port = Annotated[int, option("--port", "-p", metavar="PORT", help="TCP port.")]
+Host = Annotated[str, option("--host", metavar="HOST", help="Address to bind.")]
 PregenCount = Annotated[
     int,
-    typer.Option(
-        envvar=[ENV + "PREG_COUNT", ENV + "PREGEN_COUNT"],
+    option(
+        "--pregen-count",
+        metavar="N",
+        also=(ENV + "PREG_COUNT",),  # the original server's name
         help="Articles generated at start-up when no --corpus is given.",
     ),
 ]
 TokenMean = Annotated[
-    float, typer.Option(envvar=ENV + "TOKEN_MEAN", help="Mean completion length (tokens).")
+    float, option("--token-mean", metavar="TOKENS", help="Mean completion length.")
 ]
 TokenStddev = Annotated[
-    float, typer.Option(envvar=ENV + "TOKEN_STDDEV", help="Stddev of completion length.")
+    float, option("--token-stddev", metavar="TOKENS", help="Stddev of completion length.")
 ]
 ResponseDelayMs = Annotated[
-    float,
-    typer.Option(envvar=ENV + "RESPONSE_DELAY_MS", help="Delay between streamed events (ms)."),
+    float, option("--response-delay-ms", metavar="MS", help="Delay between streamed events.")
 ]
 FirstTokenDelayMs = Annotated[
     Optional[float],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Option(
-        envvar=ENV + "FIRST_TOKEN_DELAY_MS",
-        help="Delay before the first event (ms); default: --response-delay-ms.",
+    option(
+        "--first-token-delay-ms",
+        metavar="MS",
+        help="Delay before the first event.",
+        show_default="--response-delay-ms",
     ),
 ]
 StreamTokensMin = Annotated[
-    int, typer.Option(envvar=ENV + "STREAM_TOKENS_MIN", help="Fewest tokens per SSE event.")
+    int, option("--stream-tokens-min", metavar="N", help="Fewest tokens per SSE event.")
 ]
 StreamTokensMax = Annotated[
-    int, typer.Option(envvar=ENV + "STREAM_TOKENS_MAX", help="Most tokens per SSE event.")
+    int, option("--stream-tokens-max", metavar="N", help="Most tokens per SSE event.")
 ]
 CorpusFile = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option(envvar=ENV + "CORPUS", help="Corpus file to serve (default: generated)."),
+    option("--corpus", metavar="FILE", help="Corpus file to serve.", show_default="generated"),
 ]
 Seed = Annotated[
     Optional[int],  # noqa: UP045
-    typer.Option(
-        envvar=ENV + "SEED",
-        help="Seed for the articles and every draw, for reproducible answers "
-        "[default: the articles of seed 0, answers that differ on every start].",
-        show_default=False,
+    option(
+        "--seed",
+        metavar="N",
+        help="Seed for the articles and every draw, for reproducible answers.",
+        show_default="the articles of seed 0, answers that differ on every start",
     ),
 ]
 TokenCountText = Annotated[
     str,
-    typer.Option(
-        envvar=ENV + "TOKEN_COUNT",
-        help="Prompt tokens: 'exact' (the model's tokenizer, as the API counts) or "
-        "'estimate' (~4 characters a token, cheaper).",
+    option(
+        "--token-count",
+        metavar=choices(TokenCount),
+        help="Prompt tokens: exact (the model's tokenizer, as the API counts) or estimate "
+        "(~4 characters a token, cheaper).",
     ),
 ]
 CacheDir = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option(
-        envvar=ENV + "CACHE_DIR",
-        help="Where the generated corpus is cached between runs "
-        "[default: $XDG_CACHE_HOME/mock-openai or ~/.cache/mock-openai].",
+    option(
+        "--cache-dir",
+        metavar="DIR",
+        help="Where the generated corpus is cached between runs.",
+        show_default="$XDG_CACHE_HOME/mock-openai or ~/.cache/mock-openai",
     ),
 ]
 NoCache = Annotated[
-    bool, typer.Option(envvar=ENV + "NO_CACHE", help="Generate the corpus on every start.")
+    bool, option("--no-cache", help="Generate the corpus on every start, write no cache.")
 ]
 Models = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option(
+    option(
         "--model",
-        envvar=ENV + "MODEL",
-        help="Model id listed by /v1/models (repeatable; env: space-separated).",
+        metavar="ID",
+        help="Model id listed by /v1/models (repeatable; in the variable: space-separated).",
+        show_default=f"{DEFAULT_MODELS[0]}, {DEFAULT_MODELS[1]}, ... ({len(DEFAULT_MODELS)} ids)",
     ),
 ]
 ApiKey = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option(envvar=ENV + "API_KEY", help="Require 'Authorization: Bearer <key>'."),
+    option("--api-key", metavar="KEY", help="Require 'Authorization: Bearer KEY'."),
 ]
-Workers = Annotated[int, typer.Option(envvar=ENV + "WORKERS", help="Worker processes.")]
+Workers = Annotated[int, option("--workers", metavar="N", help="Worker processes.")]
 MaxBodyBytes = Annotated[
-    int, typer.Option(envvar=ENV + "MAX_BODY_BYTES", help="Largest request body (413 above).")
+    int, option("--max-body-bytes", metavar="BYTES", help="Largest request body (413 above).")
 ]
 TLSCert = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option(envvar=ENV + "TLS_CERT", help="PEM certificate (with --tls-key)."),
+    option("--tls-cert", metavar="FILE", help="PEM certificate (with --tls-key)."),
 ]
 TLSKey = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option(envvar=ENV + "TLS_KEY", help="PEM private key (with --tls-cert)."),
+    option("--tls-key", metavar="FILE", help="PEM private key (with --tls-cert)."),
 ]
 HTTP2 = Annotated[
     Optional[bool],  # noqa: UP045
-    typer.Option(
+    option(
         "--http2/--no-http2",
-        envvar=ENV + "HTTP2",
         help="Serve HTTP/2 (h2c without TLS). Default: on with TLS; --no-http2 with TLS "
         "serves HTTPS/1.1 on Sanic alone.",
         show_default=False,
     ),
 ]
 HTTP2EngineName = Annotated[
-    str, typer.Option(envvar=ENV + "HTTP2_ENGINE", help="HTTP/2 server: hypercorn or granian.")
+    str, option("--http2-engine", metavar=choices(Http2Engine), help="HTTP/2 server.")
 ]
 HTTP3 = Annotated[
     Optional[bool],  # noqa: UP045
-    typer.Option(
+    option(
         "--http3/--no-http3",
-        envvar=ENV + "HTTP3",
         help="Serve HTTP/3 on UDP, same port. Default: on with TLS and hypercorn.",
         show_default=False,
     ),
 ]
 Replay = Annotated[
     str,
-    typer.Option(
-        envvar=ENV + "REPLAY",
+    option(
+        "--replay",
+        metavar=choices(ReplayMode),
         help="Recorded corpus: 'match' requests to recorded ones, or 'sample' any answer.",
     ),
 ]
 OnMiss = Annotated[
     str,
-    typer.Option(
-        envvar=ENV + "ON_MISS",
-        help="Recorded corpus, unmatched request: sample | error | proxy (with --upstream).",
+    option(
+        "--on-miss",
+        metavar=choices(MissPolicy),
+        help="Recorded corpus, a request that matches none: answer a sample, an error, or "
+        "proxy it (with --upstream).",
     ),
 ]
 ReplayTimingText = Annotated[
     str,
-    typer.Option(
-        envvar=ENV + "REPLAY_TIMING",
-        help="Recorded corpus: none | recorded | scaled:F (recorded gaps times F).",
+    option(
+        "--replay-timing",
+        metavar="none|recorded|scaled:F",
+        help="Recorded corpus: at once, at the recorded times, or those times F.",
     ),
 ]
 MatchIgnore = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option(
+    option(
         "--match-ignore",
-        envvar=ENV + "MATCH_IGNORE",
-        help="Request field left out of matching, besides stream, user, metadata... (repeatable).",
+        metavar="FIELD",
+        help="Request field left out of matching, besides stream, user, metadata... "
+        "(repeatable; in the variable: space-separated).",
     ),
 ]
 Upstream = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option(envvar=ENV + "UPSTREAM", help="Upstream base URL for --on-miss proxy."),
+    option("--upstream", metavar="URL", help="Upstream base URL for --on-miss proxy."),
 ]
 ResponseStoreSize = Annotated[
     int,
-    typer.Option(
-        envvar=ENV + "RESPONSE_STORE_SIZE",
+    option(
+        "--response-store-size",
+        metavar="N",
         help="Responses API responses kept per worker (oldest evicted).",
     ),
 ]
 ToolCallRate = Annotated[
     float,
-    typer.Option(
-        envvar=ENV + "TOOL_CALL_RATE",
-        help="Chance that tool_choice 'auto' calls a tool on a user turn (0-1).",
+    option(
+        "--tool-call-rate",
+        metavar="P",
+        help="Chance that tool_choice auto calls a tool on a user turn (0-1).",
     ),
 ]
 MaxParallelToolCalls = Annotated[
     int,
-    typer.Option(
-        envvar=ENV + "MAX_PARALLEL_TOOL_CALLS",
+    option(
+        "--max-parallel-tool-calls",
+        metavar="N",
         help="Most tool calls in one answer when parallel_tool_calls is on.",
     ),
 ]
 ReasoningModels = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option(
+    option(
         "--reasoning-model",
-        envvar=ENV + "REASONING_MODEL",
+        metavar="ID",
         help="Model id that reasons, besides o1*, o3*, o4*, gpt-5* (repeatable).",
     ),
 ]
 ReasoningTokens = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option(
+    option(
         "--reasoning-tokens",
-        envvar=ENV + "REASONING_TOKENS",
-        help="Hidden reasoning tokens per effort, EFFORT=N (repeatable); defaults: none=0 "
-        "minimal=16 low=128 medium=384 high=1024 xhigh=2048.",
+        metavar="EFFORT=N",
+        help="Hidden reasoning tokens of an effort (repeatable).",
+        show_default="none=0 minimal=16 low=128 medium=384 high=1024 xhigh=2048",
     ),
 ]
 ReasoningDelay = Annotated[
     Optional[float],  # noqa: UP045
-    typer.Option(
-        envvar=ENV + "REASONING_DELAY_MS_PER_TOKEN",
-        help="Time per reasoning token (ms); default: --response-delay-ms.",
+    option(
+        "--reasoning-delay-ms-per-token",
+        metavar="MS",
+        help="Time per reasoning token.",
+        show_default="--response-delay-ms",
     ),
 ]
 ReasoningContent = Annotated[
     bool,
-    typer.Option(
+    option(
         "--reasoning-content",
-        envvar=ENV + "REASONING_CONTENT",
         help="Show the reasoning as delta.reasoning_content (vLLM's field).",
     ),
 ]
-Verbose = Annotated[
-    bool, typer.Option("-v", "--verbose", envvar=ENV + "VERBOSE", help="Log every request.")
-]
+Verbose = Annotated[bool, option("--verbose", "-v", help="Log every request.")]
 
 
 def serve(
@@ -360,10 +376,13 @@ def _check_inputs(settings: Settings) -> None:
 
 
 def _run(settings: Settings) -> None:
+    """Serve with the runner the settings call for; the process ends here once it stops."""
+    from sanic_mock.run.processes import exit_now
+
     if not settings.tls.serves_http2:
         from sanic_mock.run import sanic as run_sanic
 
-        run_sanic.serve(settings)
+        run_sanic.serve(settings)  # ends the process itself
     elif settings.tls.http2_engine is Http2Engine.GRANIAN:
         from sanic_mock.run import granian as run_granian
 
@@ -371,4 +390,8 @@ def _run(settings: Settings) -> None:
     else:
         from sanic_mock.run import hypercorn as run_hypercorn
 
+        # With --workers N this exits (SystemExit) through the interpreter's teardown, which
+        # releases the supervisor's multiprocessing objects.
         run_hypercorn.serve(settings)
+    # Stopped: leave without the interpreter's teardown (0.2-0.5 s of freeing the corpus).
+    exit_now(0)

@@ -43,6 +43,7 @@ from hypercorn.asyncio.run import worker_serve
 from hypercorn.config import Config, Sockets
 from hypercorn.typing import ASGIFramework
 
+from sanic_mock.run.processes import exit_now
 from sanic_mock.run.tls import server_context
 from sanic_mock.serve.asgi import MockASGI, asgi_app
 from sanic_mock.settings import Settings, SettingsError
@@ -161,6 +162,8 @@ def _worker(
     _roomier_quic_queue()
     trigger = _signalled if stop is None else functools.partial(_stopped, stop)
     uvloop.run(_run(app, MockConfig(settings), sockets, trigger))
+    if stop is not None:  # a spawned worker: not multiprocessing's exit, which frees it all first
+        exit_now(0)
 
 
 async def _run(

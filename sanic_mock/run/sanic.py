@@ -1,11 +1,18 @@
-"""Run the app on Sanic's own server: one process, or `--workers N` processes on one port."""
+"""Run the app on Sanic's own server: one process, or `--workers N` processes on one port.
+
+The port is bound here, before anything is said, and each serving process serves on that socket;
+how they start and stop on signals is `run/processes.py`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import signal
 import socket
 import sys
+from typing import Any
 
 # Sanic imports aioquic, and with it cryptography and pyOpenSSL (~0.2 s of start-up), only for
 # its own HTTP/3, which this runner does not serve (HTTP/3 is hypercorn's, see HTTP2.md). Hide
@@ -17,6 +24,12 @@ from sanic import Sanic  # noqa: E402
 from sanic.worker.loader import AppLoader  # noqa: E402
 
 from sanic_mock.record.app import create_record_app  # noqa: E402
+from sanic_mock.run.processes import (  # noqa: E402
+    GRACE_S,
+    exit_now,
+    stop_now_on_signals,
+    supervise,
+)
 from sanic_mock.run.tls import server_context  # noqa: E402
 from sanic_mock.serve.h1_fast import DirectProtocol  # noqa: E402
 from sanic_mock.serve.sanic_app import create_app  # noqa: E402
@@ -44,45 +57,77 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def serve(settings: Settings) -> None:
+    """Serve until a signal; the process ends here (`exit_now`), it does not return."""
+    _logging(settings)
+    # Bound here, before anything is said: a taken port is one line and exit 2, not a banner
+    # and Sanic's traceback (Sanic serves on this socket, in every worker).
+    sock = listen(settings.server.host, settings.server.port)
+    if settings.server.port == 0:
+        settings = settings.with_port(sock.getsockname()[1])
+    scheme = "https" if settings.tls.cert is not None else "http"
+    n = settings.server.workers
+    print(
+        f"mock-openai listening on {scheme}://{settings.server.host}:{settings.server.port}/v1 "
+        f"({n} worker{'s' if n > 1 else ''})",
+        file=sys.stderr,
+        flush=True,
+    )
+    if n == 1:
+        _serve(settings, sock, worker=False)
+        exit_now(0)
+    exit_now(supervise(n, _worker, (settings, sock)))
+
+
+def _worker(settings: Settings, sock: socket.socket) -> None:
+    """One of `--workers N` (a spawned process): SIGINT is the supervisor's, SIGTERM stops it."""
+    _logging(settings)
+    _serve(settings, sock, worker=True)
+    exit_now(0)  # not multiprocessing's exit, which frees everything first
+
+
+def _logging(settings: Settings) -> None:
     logging.basicConfig(
         # -v: INFO, the access lines; DEBUG let every library below log each request's
         # internals too (httpcore's ten lines per upstream call, hpack's forty per h2 one)
         level=logging.INFO if settings.server.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def _serve(settings: Settings, sock: socket.socket, worker: bool) -> None:
+    """Serve on `sock` in this process until Sanic stops on a signal (SIGTERM in a worker)."""
+    # Until Sanic's loop handles the signals, and again once its shutdown has begun, they end
+    # the process at once (see run/processes.py for what they did instead).
+    stop_now_on_signals(worker)
     ssl_ctx = None
     if settings.tls.cert is not None and settings.tls.key is not None:
         # HTTP/2 by ALPN needs the hypercorn runner; Sanic serves HTTPS/1.1 only.
         ssl_ctx = server_context(settings.tls.cert, settings.tls.key, alpn=("http/1.1",))
-    # Bound here, before anything is said: a taken port is one line and exit 2, not a banner
-    # and Sanic's traceback (Sanic serves on this socket, in every worker).
-    sock = listen(settings.server.host, settings.server.port)
-    if settings.server.port == 0:
-        settings = settings.with_port(sock.getsockname()[1])
     # `record` and `serve --on-miss proxy` run the recording proxy, everything else the mock.
     factory = create_record_app if settings.record.upstream is not None else create_app
-    loader = AppLoader(factory=functools.partial(factory, settings))
-    app = loader.load()
+    app = AppLoader(factory=functools.partial(factory, settings)).load()
+    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = min(app.config.GRACEFUL_SHUTDOWN_TIMEOUT, GRACE_S)
+
+    if worker:
+
+        @app.after_server_start
+        async def leave_sigint_to_the_supervisor(app: Sanic[Any, Any]) -> None:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)  # Sanic's
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    @app.before_server_stop
+    async def stop_at_the_next_signal(app: Sanic[Any, Any]) -> None:
+        stop_now_on_signals(worker)  # Sanic has just removed its own handlers
+
     app.prepare(
         sock=sock,
-        workers=settings.server.workers,
         ssl=ssl_ctx,
         motd=False,
         access_log=settings.server.verbose,
         # The direct path answers without Sanic's request objects, so without its access log:
         # -v logs every request through Sanic's own protocol.
         protocol=None if settings.server.verbose or settings.record.upstream else DirectProtocol,
-        single_process=settings.server.workers == 1,
+        single_process=True,
         backlog=BACKLOG,
     )
-    scheme = "https" if ssl_ctx else "http"
-    print(
-        f"mock-openai listening on {scheme}://{settings.server.host}:{settings.server.port}/v1 "
-        f"({settings.server.workers} worker{'s' if settings.server.workers > 1 else ''})",
-        file=sys.stderr,
-        flush=True,
-    )
-    if settings.server.workers == 1:
-        Sanic.serve_single(app)
-    else:
-        Sanic.serve(primary=app, app_loader=loader)
+    Sanic.serve_single(app)
