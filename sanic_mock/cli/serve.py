@@ -22,8 +22,10 @@ from sanic_mock.cli.options import (
 )
 from sanic_mock.settings import (
     DEFAULT_MODELS,
+    FaultSettings,
     GenerationSettings,
     Http2Engine,
+    LatencyDistribution,
     MissPolicy,
     ReasoningSettings,
     RecordSettings,
@@ -210,6 +212,56 @@ ReasoningContent = Annotated[
         help="Show the reasoning as delta.reasoning_content (vLLM's field).",
     ),
 ]
+FirstTokenStddevMs = Annotated[
+    float,
+    typer.Option(
+        envvar=ENV + "FIRST_TOKEN_STDDEV_MS", help="Stddev of the time to first token (ms)."
+    ),
+]
+ResponseDelayStddevMs = Annotated[
+    float,
+    typer.Option(
+        envvar=ENV + "RESPONSE_DELAY_STDDEV_MS", help="Stddev of the gap between events (ms)."
+    ),
+]
+LatencyDistributionName = Annotated[
+    str,
+    typer.Option(
+        envvar=ENV + "LATENCY_DISTRIBUTION",
+        help="How gaps are drawn with a stddev: normal (truncated at 0) or lognormal.",
+    ),
+]
+PrefillMsPerToken = Annotated[
+    float,
+    typer.Option(
+        envvar=ENV + "PREFILL_MS_PER_TOKEN",
+        help="Added to the first-token wait per prompt token (ms); embeddings wait this long.",
+    ),
+]
+FaultRate = Annotated[
+    float,
+    typer.Option(envvar=ENV + "FAULT_RATE", help="Share of POST requests that fail (0-1)."),
+]
+FaultTypes = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--fault-type",
+        envvar=ENV + "FAULT_TYPE",
+        help="How a faulty request fails: 429, 500, 503, stall, reset, truncate (repeatable, "
+        "chosen uniformly; default 500).",
+    ),
+]
+StallMs = Annotated[
+    float, typer.Option(envvar=ENV + "STALL_MS", help="How long a stall fault stops (ms).")
+]
+ControlHeaders = Annotated[
+    bool,
+    typer.Option(
+        "--control-headers/--no-control-headers",
+        envvar=ENV + "CONTROL_HEADERS",
+        help="Obey x-mock-* request headers (delays, tokens, faults).",
+    ),
+]
 Verbose = Annotated[
     bool, typer.Option("-v", "--verbose", envvar=ENV + "VERBOSE", help="Log every request.")
 ]
@@ -251,6 +303,14 @@ def serve(
     reasoning_tokens: ReasoningTokens = None,
     reasoning_delay_ms_per_token: ReasoningDelay = None,
     reasoning_content: ReasoningContent = False,
+    first_token_stddev_ms: FirstTokenStddevMs = 0,
+    response_delay_stddev_ms: ResponseDelayStddevMs = 0,
+    latency_distribution: LatencyDistributionName = "normal",
+    prefill_ms_per_token: PrefillMsPerToken = 0,
+    fault_rate: FaultRate = 0,
+    fault_type: FaultTypes = None,
+    stall_ms: StallMs = 1000,
+    control_headers: ControlHeaders = True,
     verbose: Verbose = False,
     version: VersionOption = False,
 ) -> None:
@@ -276,7 +336,18 @@ def serve(
             cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         ),
         timing=TimingSettings(
-            response_delay_ms=response_delay_ms, first_token_delay_ms=first_token_delay_ms
+            response_delay_ms=response_delay_ms,
+            first_token_delay_ms=first_token_delay_ms,
+            first_token_stddev_ms=first_token_stddev_ms,
+            response_delay_stddev_ms=response_delay_stddev_ms,
+            distribution=LatencyDistribution.parse(latency_distribution),
+            prefill_ms_per_token=prefill_ms_per_token,
+        ),
+        faults=FaultSettings(
+            rate=fault_rate,
+            types=tuple(fault_type) if fault_type else ("500",),
+            stall_ms=stall_ms,
+            control_headers=control_headers,
         ),
         tools=ToolSettings(call_rate=tool_call_rate, max_parallel=max_parallel_tool_calls),
         reasoning=ReasoningSettings(

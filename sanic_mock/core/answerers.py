@@ -33,4 +33,9 @@ def answerer_for(
 
 
 def service_for(settings: Settings) -> Service:
-    return Service(answerer_for(settings), settings.server.authorization)
+    return Service(
+        answerer_for(settings),
+        settings.server.authorization,
+        faults=settings.faults,
+        seed=settings.generation.seed,
+    )

@@ -18,6 +18,8 @@ from typing import TypeVar
 
 import orjson
 
+from sanic_mock.core.control import Control
+from sanic_mock.core.latency import Latency
 from sanic_mock.core.reply import SYSTEM, Clock, Reply
 from sanic_mock.corpus.pool import TextPool
 from sanic_mock.errors import InvalidRequest
@@ -78,9 +80,9 @@ class MockAPI:
         self.obfuscation = obfuscation
         self.fingerprint = b"fp_" + hashlib.sha256(b"%d" % gen.seed).hexdigest()[:10].encode()
         self._model_json_cache: dict[str, bytes] = {}
-        self._first = timing.first_delay_s
+        self.latency = Latency(timing, gen.seed)
         self._gap = timing.event_delay_s
-        self._paced = bool(self._first or self._gap)
+        self._paced = self.latency.paced
         self.reasoning = reasoning = reasoning or ReasoningSettings()
         per_token = reasoning.delay_ms_per_token
         self._thinking_gap = self._gap if per_token is None else per_token / 1000.0
@@ -104,9 +106,19 @@ class MockAPI:
             words = words[: cut if cut > 0 else high]
         return words
 
-    def _plan(self, gen: Generation, count: int) -> tuple[list[Choice], Sampler]:
+    def _plan(
+        self, gen: Generation, count: int, control: Control | None = None
+    ) -> tuple[list[Choice], Sampler]:
         sampler = self.sampler if gen.seed is None else seeded(gen.seed, gen.seed_key, self.sampler)
-        return plan(gen, self.pool, sampler, count), sampler
+        choices = plan(gen, self.pool, sampler, count)
+        if control is not None and control.tokens is not None:
+            # `x-mock-tokens`: exactly that long, stop sequences aside; max_tokens still caps it
+            tokens, limit = control.tokens, gen.limit
+            length, finish = (
+                (tokens, "stop") if limit is None or tokens < limit else (limit, "length")
+            )
+            choices = [Choice(c.start, length, finish) for c in choices]
+        return choices, sampler
 
     def _model_json(self, model: str) -> bytes:
         found = self._model_json_cache.get(model)
@@ -117,19 +129,25 @@ class MockAPI:
         return found
 
     def _timed(
-        self, body: bytes, sampler: Sampler, choices: Sequence[Said], thinking: float = 0.0
+        self,
+        body: bytes,
+        sampler: Sampler,
+        choices: Sequence[Said],
+        gen: Generation,
+        control: Control | None,
+        thinking: float = 0.0,
     ) -> Reply:
         """A JSON reply that waits as long as the same answer streamed would have taken;
         `thinking`: the seconds of hidden reasoning before the first token."""
-        if not (self._paced or thinking):
+        if not (thinking or self.latency.paced_for(control)):
             return Reply(body)
         steps = 0
         for c in choices:
             groups = sampler.groups(c.tokens)
             steps = max(steps, c.tokens if groups is None else len(groups))
-        return Reply(body, None, self._first + thinking + max(steps - 1, 0) * self._gap)
+        return Reply(body, None, self.latency.wait(steps, gen.prompt_tokens, control, thinking))
 
-    def chat(self, raw: bytes) -> Reply:
+    def chat(self, raw: bytes, control: Control | None = None) -> Reply:
         req = parse_chat(raw)
         model = req.gen.model
         reasons = self._reasons.get(model)
@@ -138,10 +156,12 @@ class MockAPI:
             if len(self._reasons) < 1024:
                 self._reasons[model] = reasons
         if req.shape is None and not reasons:
-            return self._generate(req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream)
-        return self._shaped_chat(req, reasons)
+            return self._generate(
+                req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream, control
+            )
+        return self._shaped_chat(req, reasons, control)
 
-    def _shaped_chat(self, req: ChatRequest, reasons: bool) -> Reply:
+    def _shaped_chat(self, req: ChatRequest, reasons: bool, control: Control | None) -> Reply:
         """Tool calls, JSON values and reasoning (see the module docstring)."""
         shape = req.shape or Shape(None, None, None)
         if shape.effort is not None and not reasons:
@@ -158,7 +178,7 @@ class MockAPI:
             limit -= thinking
             gen = gen._replace(limit=limit)
         req = req._replace(gen=gen, shape=shape)
-        planned, sampler = self._plan(gen, gen.n)
+        planned, sampler = self._plan(gen, gen.n, control)
         said = shaped(shape, planned, limit, self.env, sampler)
         if thinking:
             said = [
@@ -172,24 +192,32 @@ class MockAPI:
         meta = Meta(self.ids.chat().encode(), created, model_json, self.fingerprint)
         meta = meta._replace(reasoning_content=shown)
         if not gen.stream:
-            return self._timed(chat.shaped_body(meta, req, said, self.pool), sampler, said, wait)
+            body = chat.shaped_body(meta, req, said, self.pool)
+            return self._timed(body, sampler, said, gen, control, wait)
         meta = meta._replace(obfuscation=sse.obfuscation_field(created, self.obfuscation))
         groups = [sampler.groups(c.tokens) for c in said]
-        paced = self._paced or wait > 0
+        paced = self.latency.paced_for(control) or wait > 0
         frames = chat.stream(meta, req, said, self.pool, groups, paced)
         if not shown or self._thinking_gap == self._gap:
             # shown reasoning is paced like content; hidden, it delays the first frame
-            return Reply(b"", frames, self._first + (0 if shown else wait), self._gap)
-        start, step = self._first, self._thinking_gap
+            return self.latency.stream(frames, gen.prompt_tokens, control, 0 if shown else wait)
+        start, gap = self.latency.means(gen.prompt_tokens, control)
+        step = self._thinking_gap
         offsets = [start + k * step for k in range(min(thinking, len(frames)))]
-        offsets += [start + wait + j * self._gap for j in range(len(frames) - len(offsets))]
+        offsets += [start + wait + j * gap for j in range(len(frames) - len(offsets))]
         return Reply(b"", frames, offsets=tuple(offsets))
 
-    def completions(self, raw: bytes) -> Reply:
+    def completions(self, raw: bytes, control: Control | None = None) -> Reply:
         req = parse_completion(raw)
         count = req.gen.n * req.prompts
         return self._generate(
-            req, req.gen, count, self.ids.completion(), completions.body, completions.stream
+            req,
+            req.gen,
+            count,
+            self.ids.completion(),
+            completions.body,
+            completions.stream,
+            control,
         )
 
     def _generate(
@@ -202,18 +230,22 @@ class MockAPI:
         stream: Callable[
             [Meta, R, list[Choice], TextPool, list[list[int] | None], bool], list[bytes]
         ],
+        control: Control | None = None,
     ) -> Reply:
-        choices, sampler = self._plan(gen, count)
+        choices, sampler = self._plan(gen, count, control)
         created = int(self.clock.wall())
         model_json = self._model_json(gen.model)
         if not gen.stream:
             meta = Meta(response_id.encode(), created, model_json, self.fingerprint)
-            return self._timed(body(meta, req, choices, self.pool), sampler, choices)
+            return self._timed(body(meta, req, choices, self.pool), sampler, choices, gen, control)
         obfuscation = sse.obfuscation_field(created, self.obfuscation)
         meta = Meta(response_id.encode(), created, model_json, self.fingerprint, obfuscation)
         groups = [sampler.groups(c.tokens) for c in choices]
-        frames = stream(meta, req, choices, self.pool, groups, self._paced)
-        return Reply(b"", frames, self._first, self._gap)
+        paced = self._paced if control is None else self.latency.paced_for(control)
+        frames = stream(meta, req, choices, self.pool, groups, paced)
+        return self.latency.stream(frames, gen.prompt_tokens, control)
 
-    def embeddings(self, raw: bytes) -> Reply:
-        return Reply(embeddings.body(parse_embedding(raw)))
+    def embeddings(self, raw: bytes, control: Control | None = None) -> Reply:
+        """An embedding waits the prefill time of its input (`--prefill-ms-per-token`)."""
+        req = parse_embedding(raw)
+        return Reply(embeddings.body(req), None, self.latency.prefill * req.prompt_tokens)

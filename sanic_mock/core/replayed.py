@@ -13,6 +13,8 @@ and what is asked:
 `--replay-timing recorded|scaled:F` gives each frame its recorded arrival time (times F); a
 JSON answer waits the recorded duration; a stream made from a JSON answer spreads its events
 evenly over that duration. A recorded error answer is replayed with its status and body.
+Control headers' timing and length do not apply to recorded answers (their faults do: those are
+the service's, `core/faults.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import orjson
 
 from sanic_mock import endpoints
+from sanic_mock.core.control import Control
 from sanic_mock.core.reply import SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.corpus.answers import Answer, answer
 from sanic_mock.corpus.errors import CorpusError
@@ -86,13 +89,13 @@ class ReplayAPI:
         self._parsed: dict[int, list[Any]] = {}
         self._templates: dict[tuple[int, str | None, bool, int], Template] = {}
 
-    def chat(self, raw: bytes) -> Reply:
+    def chat(self, raw: bytes, control: Control | None = None) -> Reply:
         return self.replay(CHAT, raw)
 
-    def completions(self, raw: bytes) -> Reply:
+    def completions(self, raw: bytes, control: Control | None = None) -> Reply:
         return self.replay(COMPLETIONS, raw)
 
-    def embeddings(self, raw: bytes) -> Reply:
+    def embeddings(self, raw: bytes, control: Control | None = None) -> Reply:
         return self.replay(EMBEDDINGS, raw)
 
     # -- finding the exchange -----------------------------------------------------------------

@@ -42,6 +42,9 @@ class Reply(NamedTuple):
     # Replay of recorded timing: frame k is due `offsets[k]` seconds after the request (uneven
     # gaps); when set it replaces first_delay/event_delay.
     offsets: tuple[float, ...] | None = None
+    # A fault (`core/faults.py`): after the frames (or, for a JSON body, instead of it) the
+    # connection or stream is reset rather than ended.
+    reset: bool = False
 
     @property
     def content_type(self) -> str:
@@ -52,8 +55,8 @@ class Reply(NamedTuple):
         unpaced stream (every event due now, so all go out in one write). None when something
         must wait."""
         if self.frames is None:
-            return None if self.first_delay else self.body
-        if self.first_delay or self.event_delay or self.offsets is not None:
+            return None if self.first_delay or self.reset else self.body
+        if self.first_delay or self.event_delay or self.offsets is not None or self.reset:
             return None
         return b"".join(self.frames)
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple, Protocol
 
+from sanic_mock.core import control as controls
+from sanic_mock.core.control import STATUS_FAULTS, Control, Fault, Pairs
+from sanic_mock.core.faults import Faults, InjectedError, applied
 from sanic_mock.core.reply import JSON, SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.endpoints import (
     CHAT,
@@ -27,6 +30,7 @@ from sanic_mock.endpoints import (
     Endpoint,
 )
 from sanic_mock.errors import AuthenticationError, InvalidRequest, OpenAIError, ServerError
+from sanic_mock.settings import FaultSettings
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog
 
@@ -50,11 +54,11 @@ class Answerer(Protocol):
     ids: IdSource
     catalog: Catalog
 
-    def chat(self, raw: bytes) -> Reply: ...
+    def chat(self, raw: bytes, control: Control | None = None) -> Reply: ...
 
-    def completions(self, raw: bytes) -> Reply: ...
+    def completions(self, raw: bytes, control: Control | None = None) -> Reply: ...
 
-    def embeddings(self, raw: bytes) -> Reply: ...
+    def embeddings(self, raw: bytes, control: Control | None = None) -> Reply: ...
 
 
 class Ready(NamedTuple):
@@ -64,6 +68,14 @@ class Ready(NamedTuple):
     head: Head
     body: bytes
 
+
+# What a 429 fault says besides its error object: retry in a second, no requests left.
+RATE_LIMITED: Head = (
+    (b"retry-after", b"1"),
+    (b"x-ratelimit-limit-requests", b"10000"),
+    (b"x-ratelimit-remaining-requests", b"0"),
+    (b"x-ratelimit-reset-requests", b"1s"),
+)
 
 HEALTHY = Ready(200, ((b"content-type", JSON.encode()),), HEALTH_BODY)
 
@@ -141,6 +153,8 @@ class Service:
         clock: Clock = SYSTEM,
         error_ids: IdSource | None = None,
         forward: bool = False,
+        faults: FaultSettings | None = None,
+        seed: int = 0,
     ) -> None:
         self.answerer = answerer
         self.authorization = authorization
@@ -148,6 +162,10 @@ class Service:
         self.ids = answerer.ids
         self.error_ids = error_ids or IdSource()
         self.forward = forward
+        faults = faults or FaultSettings()
+        self.faults = Faults(faults, seed)
+        self._fault_rate = faults.rate  # 0: no draw at all (the hot path)
+        self._control_headers = faults.control_headers
         self._posts = {
             CHAT: answerer.chat,
             COMPLETIONS: answerer.completions,
@@ -164,16 +182,33 @@ class Service:
         body: bytes,
         started: float,
         param: str = "",
+        control: Pairs | None = None,
     ) -> Ready | Later:
-        """The answer to one request; `param` is the path parameter (`MODEL`'s model id)."""
+        """The answer to one request; `param` is the path parameter (`MODEL`'s model id),
+        `control` the request's `x-mock-*` headers (`core/control.py`), if it has any."""
         if endpoint is HEALTH:
             return HEALTHY
+        asked: Control | None = None
         try:
             authorize(self.authorization, authorization)
             handler = self._posts.get(endpoint)
             if handler is None:
                 return self._get(endpoint, param, started)
-            reply = handler(body)
+            if control and self._control_headers:
+                asked = controls.parse(control)
+            if self._fault_rate and (asked is None or asked.fault is None):
+                drawn = self.faults.draw()
+                if drawn is not None:
+                    asked = (asked or controls.NONE)._replace(fault=drawn)
+            if asked is None:
+                reply = handler(body)
+            else:
+                fault = asked.fault
+                if fault is not None and fault.kind in STATUS_FAULTS:
+                    return self._injected(fault, started)
+                reply = handler(body, asked)
+                if fault is not None:
+                    reply = applied(fault, reply)
         except Unanswered:
             if self.forward:
                 raise
@@ -188,6 +223,14 @@ class Service:
             return Later(reply, request_id, started, self.clock)
         head = answer_head(reply.content_type, request_id, started, self.clock.monotonic())
         return Ready(200, head, whole)
+
+    def _injected(self, fault: Fault, started: float) -> Ready:
+        """A status fault's answer; a 429 says when to retry, as the real API does."""
+        error = InjectedError(fault.kind)
+        head = answer_head(JSON, self.error_ids.request(), started, self.clock.monotonic())
+        if fault.kind == "429":
+            head += RATE_LIMITED
+        return Ready(error.status, head, error.render())
 
     def _get(self, endpoint: Endpoint, param: str, started: float) -> Ready:
         catalog = self.answerer.catalog

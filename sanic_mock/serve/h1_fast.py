@@ -31,7 +31,7 @@ from sanic.server.protocols.http_protocol import HttpProtocol
 from sanic_mock.core.service import Ready, Service
 from sanic_mock.endpoints import EXACT, Endpoint
 from sanic_mock.serve.h1 import CHUNKED, LAST_CHUNK, chunked, head_bytes, response_bytes
-from sanic_mock.serve.pacing import due_times, pacer
+from sanic_mock.serve.pacing import due_times, pacer, reset
 
 log = logging.getLogger("sanic_mock")
 
@@ -51,6 +51,7 @@ class Request(NamedTuple):
     authorization: str | None
     body: bytes
     size: int  # of the whole request in the buffer, head and body
+    control: list[tuple[bytes, bytes]] | None = None  # its x-mock-* headers
 
 
 class Wait(enum.Enum):
@@ -75,6 +76,7 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
         return None
     length: int | None = None
     authorization: str | None = None
+    control: list[tuple[bytes, bytes]] | None = None
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
         if not colon:
@@ -93,15 +95,19 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
                 return None
         elif name in _SANICS:
             return None
+        elif name.startswith(b"x-mock-"):
+            if control is None:
+                control = []
+            control.append((name, value))
     start = end + 4
     if parts[0] == b"GET":
-        return None if length else Request(endpoint, authorization, b"", start)
+        return None if length else Request(endpoint, authorization, b"", start, control)
     if length is None or length > max_body:
         return None
     size = start + length
     if len(buf) < size:
         return Wait.MORE if size <= HOLD else None
-    return Request(endpoint, authorization, bytes(buf[start:size]), size)
+    return Request(endpoint, authorization, bytes(buf[start:size]), size, control)
 
 
 _UNSET = object()
@@ -181,13 +187,19 @@ class DirectProtocol(HttpProtocol):
         transport = self.transport
         assert transport is not None
         answer = self._service.answer(
-            request.endpoint, request.authorization, request.body, started
+            request.endpoint, request.authorization, request.body, started, "", request.control
         )
         if isinstance(answer, Ready):
             transport.write(response_bytes(answer))
             return True
         self._busy = True
         reply = answer.reply
+        if reply.reset:  # a fault: the frames so far, then a TCP reset (the JSON body: none)
+            head = head_bytes(200, answer.head(), CHUNKED)
+            chunks = chunked(reply.frames, head) if reply.frames else [b""]
+            due = due_times(reply.due(), self.loop, started)
+            pacer().write(transport, chunks, due).add_done_callback(lambda _: reset(transport))
+            return False
         if reply.frames is None:
             chunks = [response_bytes(Ready(200, answer.head(), reply.body))]
         else:

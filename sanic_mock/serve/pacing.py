@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import math
+import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -150,6 +152,22 @@ def pacer() -> Pacer:
     if found is None:
         found = _PACERS[loop] = Pacer(loop)
     return found
+
+
+_LINGER_OFF = struct.pack("ii", 1, 0)
+
+
+def reset(transport: Any) -> None:
+    """Abort a connection with a TCP reset (RST, not FIN): `SO_LINGER` 0, then close."""
+    if transport.is_closing():
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_OFF)
+        except OSError:
+            pass  # not a TCP socket: a plain abort is all there is
+    transport.abort()
 
 
 async def sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
