@@ -33,6 +33,7 @@ from sanic_mock.core.service import Later, Ready, Service
 from sanic_mock.endpoints import EXACT, Endpoint
 from sanic_mock.errors import OpenAIError, too_large
 from sanic_mock.serve.pacing import due_times, send_paced, sleep_until
+from sanic_mock.serve.resets import StreamReset, reset_stream
 from sanic_mock.serve.sanic_app import create_app
 from sanic_mock.settings import Settings
 
@@ -124,11 +125,9 @@ class Direct:
         reply = later.reply
         due = due_times(reply.due(), asyncio.get_running_loop(), later.started)
         if reply.reset and reply.frames is None:
-            # ASGI gives an app no way to reset a connection or stream: a JSON answer that
-            # resets sends nothing, and the server answers for the app (hypercorn: a 500).
-            # A stream that resets ends after its frames, as a truncated one (README).
+            # a JSON answer that resets: nothing is sent, the server aborts (`serve/resets.py`)
             await sleep_until(asyncio.get_running_loop(), due[0])
-            return
+            raise StreamReset()
         if reply.frames is None:
 
             async def send_body(body: bytes, last: bool) -> None:
@@ -148,9 +147,12 @@ class Direct:
             if not started:
                 started = True
                 await send(start)
-            await send({"type": "http.response.body", "body": frame, "more_body": not last})
+            more = not last or reply.reset
+            await send({"type": "http.response.body", "body": frame, "more_body": more})
 
         await send_paced(send_frame, reply.frames, due)
+        if reply.reset and not await reset_stream(send):
+            raise StreamReset()
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
         """The whole request body, within the limit (`PayloadTooLarge` past it, after reading
