@@ -83,6 +83,9 @@ class MockAPI:
         self.latency = Latency(timing, gen.seed)
         self._gap = timing.event_delay_s
         self._paced = self.latency.paced
+        latency = self.latency
+        self._plain = not (latency.jitter or latency.prefill)
+        self._means = (latency.first, latency.gap)
         self.reasoning = reasoning = reasoning or ReasoningSettings()
         per_token = reasoning.delay_ms_per_token
         self._thinking_gap = self._gap if per_token is None else per_token / 1000.0
@@ -139,7 +142,7 @@ class MockAPI:
     ) -> Reply:
         """A JSON reply that waits as long as the same answer streamed would have taken;
         `thinking`: the seconds of hidden reasoning before the first token."""
-        if not (thinking or self.latency.paced_for(control)):
+        if not (thinking or self._paced or control is not None and self.latency.paced_for(control)):
             return Reply(body)
         steps = 0
         for c in choices:
@@ -241,7 +244,11 @@ class MockAPI:
         obfuscation = sse.obfuscation_field(created, self.obfuscation)
         meta = Meta(response_id.encode(), created, model_json, self.fingerprint, obfuscation)
         groups = [sampler.groups(c.tokens) for c in choices]
-        paced = self._paced if control is None else self.latency.paced_for(control)
+        if control is None and self._plain:  # the hot path: no jitter, prefill or control
+            return Reply(
+                b"", stream(meta, req, choices, self.pool, groups, self._paced), *self._means
+            )
+        paced = self.latency.paced_for(control)
         frames = stream(meta, req, choices, self.pool, groups, paced)
         return self.latency.stream(frames, gen.prompt_tokens, control)
 

@@ -95,7 +95,7 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
                 return None
         elif name in _SANICS:
             return None
-        elif name.startswith(b"x-mock-"):
+        elif name[:1] == b"x" and name.startswith(b"x-mock-"):
             if control is None:
                 control = []
             control.append((name, value))
