@@ -2,12 +2,12 @@
 
 `ServerSettings` (where and how to listen), `GenerationSettings` (what answers are made from),
 `TimingSettings` (the pacing of generated streams), `FaultSettings` (failures on purpose and
-per-request control headers), `ToolSettings` (when generated answers call
-tools), `ReasoningSettings` (which models reason, and for how long), `ReplaySettings` (answering
-from a recorded corpus), `RecordSettings` (the recording proxy) and `TLSSettings` (TLS and the
-HTTP/2 and HTTP/3 engines) are composed by `Settings`, which checks what spans parts. Mode
-options are `Enum`s, parsed from their option text once, by their `parse`, with the one-line
-message of a bad value.
+per-request control headers), `LimitSettings` (rate limits), `ToolSettings` (when generated
+answers call tools), `ReasoningSettings` (which models reason, and for how long),
+`ReplaySettings` (answering from a recorded corpus), `RecordSettings` (the recording proxy) and
+`TLSSettings` (TLS and the HTTP/2 and HTTP/3 engines) are composed by `Settings`, which checks
+what spans parts. Mode options are `Enum`s, parsed from their option text once, by their
+`parse`, with the one-line message of a bad value.
 
 Built by `sanic_mock.cli` from the command line and `MOCK_OPENAI_*` variables; nothing else reads
 the environment. Defaults are the original Rust server's (port 3000, 4096 pre-generated articles,
@@ -269,6 +269,22 @@ class FaultSettings:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """Rate limits per worker (0: none): requests and tokens per minute."""
+
+    rpm: int = 0
+    tpm: int = 0
+
+    def __post_init__(self) -> None:
+        _raise_first(
+            [
+                (self.rpm >= 0, f"--rate-limit-rpm must be >= 0, got {self.rpm}"),
+                (self.tpm >= 0, f"--rate-limit-tpm must be >= 0, got {self.tpm}"),
+            ]
+        )
+
+
 # `reasoning_effort` values, and the hidden reasoning tokens each spends by default.
 REASONING_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh")
 DEFAULT_REASONING_TOKENS: tuple[tuple[str, int], ...] = (
@@ -451,6 +467,7 @@ class Settings:
     tools: ToolSettings = field(default_factory=ToolSettings)
     reasoning: ReasoningSettings = field(default_factory=ReasoningSettings)
     faults: FaultSettings = field(default_factory=FaultSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     replay: ReplaySettings = field(default_factory=ReplaySettings)
     record: RecordSettings = field(default_factory=RecordSettings)
     tls: TLSSettings = field(default_factory=TLSSettings)

@@ -184,3 +184,25 @@ def test_control_headers_and_faults_on_http2(engine: str) -> None:
             with pytest.raises(httpx.RemoteProtocolError, match="StreamReset"):  # RST_STREAM
                 timed_stream(c, {"x-mock-fault": "reset:2"})
             assert c.get("/health").status_code == 200  # the connection lives on
+
+
+def test_rate_limits_through_the_sdk() -> None:
+    with running(*COMMON, "--token-mean", "4", "--rate-limit-rpm", "4") as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+        remaining = []
+        for _ in range(4):
+            raw = client.chat.completions.with_raw_response.create(
+                model="m", messages=CHAT["messages"]
+            )
+            assert raw.headers["x-ratelimit-limit-requests"] == "4"
+            assert raw.headers["x-ratelimit-reset-requests"].endswith("s")
+            remaining.append(raw.headers["x-ratelimit-remaining-requests"])
+        assert remaining == ["3", "2", "1", "0"]
+        with pytest.raises(openai.RateLimitError) as limited:
+            client.chat.completions.create(model="m", messages=CHAT["messages"])
+        assert limited.value.code == "rate_limit_exceeded"
+        assert int(limited.value.response.headers["retry-after"]) >= 1
+        with httpx.Client(base_url=server.url, timeout=30) as c:
+            streamed = c.post("/v1/chat/completions", json=STREAM)
+            assert streamed.status_code == 429  # streams count too
+            assert c.get("/v1/models").status_code == 200  # GETs are not limited

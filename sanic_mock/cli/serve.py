@@ -26,6 +26,7 @@ from sanic_mock.settings import (
     GenerationSettings,
     Http2Engine,
     LatencyDistribution,
+    LimitSettings,
     MissPolicy,
     ReasoningSettings,
     RecordSettings,
@@ -262,6 +263,16 @@ ControlHeaders = Annotated[
         help="Obey x-mock-* request headers (delays, tokens, faults).",
     ),
 ]
+RateLimitRpm = Annotated[
+    int,
+    typer.Option(
+        envvar=ENV + "RATE_LIMIT_RPM", help="Requests per minute per worker (0: no limit)."
+    ),
+]
+RateLimitTpm = Annotated[
+    int,
+    typer.Option(envvar=ENV + "RATE_LIMIT_TPM", help="Tokens per minute per worker (0: no limit)."),
+]
 Verbose = Annotated[
     bool, typer.Option("-v", "--verbose", envvar=ENV + "VERBOSE", help="Log every request.")
 ]
@@ -311,6 +322,8 @@ def serve(
     fault_type: FaultTypes = None,
     stall_ms: StallMs = 1000,
     control_headers: ControlHeaders = True,
+    rate_limit_rpm: RateLimitRpm = 0,
+    rate_limit_tpm: RateLimitTpm = 0,
     verbose: Verbose = False,
     version: VersionOption = False,
 ) -> None:
@@ -349,6 +362,7 @@ def serve(
             stall_ms=stall_ms,
             control_headers=control_headers,
         ),
+        limits=LimitSettings(rpm=rate_limit_rpm, tpm=rate_limit_tpm),
         tools=ToolSettings(call_rate=tool_call_rate, max_parallel=max_parallel_tool_calls),
         reasoning=ReasoningSettings(
             models=tuple(reasoning_model or ()),

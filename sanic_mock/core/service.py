@@ -18,6 +18,7 @@ from typing import NamedTuple, Protocol
 from sanic_mock.core import control as controls
 from sanic_mock.core.control import STATUS_FAULTS, Control, Fault, Pairs
 from sanic_mock.core.faults import Faults, InjectedError, applied
+from sanic_mock.core.limits import Limits, RateLimited
 from sanic_mock.core.reply import JSON, SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.endpoints import (
     CHAT,
@@ -87,6 +88,7 @@ class Later(NamedTuple):
     request_id: str
     started: float  # the request's arrival, on `clock.monotonic`
     clock: Clock
+    extra: Head = ()  # the rate-limit headers (`core/limits.py`)
 
     def head(self) -> Head:
         """The answer's headers: a stream's as of now (they go out with its first frame), a
@@ -96,7 +98,8 @@ class Later(NamedTuple):
             now = self.started + reply.first_delay
         else:
             now = self.clock.monotonic()
-        return answer_head(reply.content_type, self.request_id, self.started, now)
+        head = answer_head(reply.content_type, self.request_id, self.started, now)
+        return head + self.extra if self.extra else head
 
 
 def answer_head(content_type: str, request_id: str, started: float, now: float) -> Head:
@@ -155,6 +158,7 @@ class Service:
         forward: bool = False,
         faults: FaultSettings | None = None,
         seed: int = 0,
+        limits: Limits | None = None,
     ) -> None:
         self.answerer = answerer
         self.authorization = authorization
@@ -166,6 +170,7 @@ class Service:
         self.faults = Faults(faults, seed)
         self._fault_rate = faults.rate  # 0: no draw at all (the hot path)
         self._control_headers = faults.control_headers
+        self.limits = limits
         self._posts = {
             CHAT: answerer.chat,
             COMPLETIONS: answerer.completions,
@@ -189,6 +194,7 @@ class Service:
         if endpoint is HEALTH:
             return HEALTHY
         asked: Control | None = None
+        extra: Head = ()
         try:
             authorize(self.authorization, authorization)
             handler = self._posts.get(endpoint)
@@ -200,6 +206,8 @@ class Service:
                 drawn = self.faults.draw()
                 if drawn is not None:
                     asked = (asked or controls.NONE)._replace(fault=drawn)
+            if self.limits is not None:
+                extra = self.limits.take(len(body), started)
             if asked is None:
                 reply = handler(body)
             else:
@@ -213,6 +221,10 @@ class Service:
             if self.forward:
                 raise
             return self.failed(InvalidRequest("No recorded exchange matches this request."), "")
+        except RateLimited as error:
+            head = answer_head(JSON, self.error_ids.request(), started, self.clock.monotonic())
+            head += ((b"retry-after", b"%d" % error.retry_after), *error.head)
+            return Ready(429, head, error.render())
         except OpenAIError as error:
             return self.failed(error, f"{endpoint.method} {endpoint.path}{param}")
         except Exception:
@@ -220,16 +232,16 @@ class Service:
         request_id = self.ids.request()
         whole = reply.at_once()
         if whole is None:
-            return Later(reply, request_id, started, self.clock)
+            return Later(reply, request_id, started, self.clock, extra)
         head = answer_head(reply.content_type, request_id, started, self.clock.monotonic())
-        return Ready(200, head, whole)
+        return Ready(200, head + extra if extra else head, whole)
 
     def _injected(self, fault: Fault, started: float) -> Ready:
         """A status fault's answer; a 429 says when to retry, as the real API does."""
         error = InjectedError(fault.kind)
         head = answer_head(JSON, self.error_ids.request(), started, self.clock.monotonic())
         if fault.kind == "429":
-            head += RATE_LIMITED
+            head += RATE_LIMITED if self.limits is None else (RATE_LIMITED[0], *self.limits.head())
         return Ready(error.status, head, error.render())
 
     def _get(self, endpoint: Endpoint, param: str, started: float) -> Ready:
