@@ -271,16 +271,28 @@ class FaultSettings:
 
 @dataclass(frozen=True, slots=True)
 class LimitSettings:
-    """Rate limits per worker (0: none): requests and tokens per minute."""
+    """Capacity and rate limits per worker (0: none): concurrent requests and the gap's stretch
+    under load, requests and tokens per minute."""
 
     rpm: int = 0
     tpm: int = 0
+    max_concurrency: int = 0
+    load_factor: float = 1.0
 
     def __post_init__(self) -> None:
         _raise_first(
             [
                 (self.rpm >= 0, f"--rate-limit-rpm must be >= 0, got {self.rpm}"),
                 (self.tpm >= 0, f"--rate-limit-tpm must be >= 0, got {self.tpm}"),
+                (
+                    self.max_concurrency >= 0,
+                    f"--max-concurrency must be >= 0, got {self.max_concurrency}",
+                ),
+                (self.load_factor > 0, f"--load-factor must be > 0, got {self.load_factor}"),
+                (
+                    self.load_factor == 1 or self.max_concurrency > 0,
+                    "--load-factor needs --max-concurrency N (the load is running / N)",
+                ),
             ]
         )
 

@@ -7,6 +7,7 @@ configured, stddevs checked from below, and scheduler noise small against the ga
 
 from __future__ import annotations
 
+import concurrent.futures
 import socket
 import statistics
 import time
@@ -206,3 +207,36 @@ def test_rate_limits_through_the_sdk() -> None:
             streamed = c.post("/v1/chat/completions", json=STREAM)
             assert streamed.status_code == 429  # streams count too
             assert c.get("/v1/models").status_code == 200  # GETs are not limited
+
+
+def test_max_concurrency_queues_in_order_and_the_wait_adds_to_ttft() -> None:
+    args = ("--max-concurrency", "2", "--first-token-delay-ms", "50", "--response-delay-ms", "50")
+    with running(*COMMON, "--token-mean", "6", *args) as server:  # each holds a slot ~300 ms
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            clients = [httpx.Client(base_url=server.url, timeout=30) for _ in range(6)]
+            for c in clients:
+                c.get("/health")  # connected before the burst
+            ttfts = sorted(pool.map(lambda c: timed_stream(c)[0], clients))
+            for c in clients:
+                c.close()
+    # two at a time: ~0.05, ~0.05, then ~0.35, ~0.35, then ~0.65, ~0.65
+    assert ttfts[1] < 0.2
+    assert 0.27 < ttfts[2] and ttfts[3] < 0.55
+    assert 0.55 < ttfts[4]
+
+
+def test_the_load_factor_stretches_the_inter_token_gap() -> None:
+    args = ("--max-concurrency", "4", "--load-factor", "4", "--response-delay-ms", "30")
+    with running(*COMMON, "--token-mean", "12", "--first-token-delay-ms", "0", *args) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as c:
+            alone = statistics.mean(timed_stream(c)[1])
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            clients = [httpx.Client(base_url=server.url, timeout=30) for _ in range(4)]
+            for c in clients:
+                c.get("/health")
+            gaps = list(pool.map(lambda c: statistics.mean(timed_stream(c)[1]), clients))
+            for c in clients:
+                c.close()
+    assert 0.025 < alone < 0.05  # nothing else running: the configured 30 ms
+    # started together, 0..3 others running: 30 ms x 1, 1.75, 2.5, 3.25
+    assert max(gaps) > 0.08 and sorted(gaps)[1] > 0.045

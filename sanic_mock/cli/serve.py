@@ -273,6 +273,20 @@ RateLimitTpm = Annotated[
     int,
     typer.Option(envvar=ENV + "RATE_LIMIT_TPM", help="Tokens per minute per worker (0: no limit)."),
 ]
+MaxConcurrency = Annotated[
+    int,
+    typer.Option(
+        envvar=ENV + "MAX_CONCURRENCY",
+        help="Requests served at once per worker; more wait in FIFO order (0: unlimited).",
+    ),
+]
+LoadFactor = Annotated[
+    float,
+    typer.Option(
+        envvar=ENV + "LOAD_FACTOR",
+        help="Gap stretch under load: ITL x (1 + (F - 1) x running / max-concurrency).",
+    ),
+]
 Verbose = Annotated[
     bool, typer.Option("-v", "--verbose", envvar=ENV + "VERBOSE", help="Log every request.")
 ]
@@ -324,6 +338,8 @@ def serve(
     control_headers: ControlHeaders = True,
     rate_limit_rpm: RateLimitRpm = 0,
     rate_limit_tpm: RateLimitTpm = 0,
+    max_concurrency: MaxConcurrency = 0,
+    load_factor: LoadFactor = 1.0,
     verbose: Verbose = False,
     version: VersionOption = False,
 ) -> None:
@@ -362,7 +378,12 @@ def serve(
             stall_ms=stall_ms,
             control_headers=control_headers,
         ),
-        limits=LimitSettings(rpm=rate_limit_rpm, tpm=rate_limit_tpm),
+        limits=LimitSettings(
+            rpm=rate_limit_rpm,
+            tpm=rate_limit_tpm,
+            max_concurrency=max_concurrency,
+            load_factor=load_factor,
+        ),
         tools=ToolSettings(call_rate=tool_call_rate, max_parallel=max_parallel_tool_calls),
         reasoning=ReasoningSettings(
             models=tuple(reasoning_model or ()),

@@ -19,6 +19,7 @@ from sanic_mock.core import control as controls
 from sanic_mock.core.control import STATUS_FAULTS, Control, Fault, Pairs
 from sanic_mock.core.faults import Faults, InjectedError, applied
 from sanic_mock.core.limits import Limits, RateLimited
+from sanic_mock.core.load import Engine
 from sanic_mock.core.reply import JSON, SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.endpoints import (
     CHAT,
@@ -159,6 +160,7 @@ class Service:
         faults: FaultSettings | None = None,
         seed: int = 0,
         limits: Limits | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.answerer = answerer
         self.authorization = authorization
@@ -171,6 +173,7 @@ class Service:
         self._fault_rate = faults.rate  # 0: no draw at all (the hot path)
         self._control_headers = faults.control_headers
         self.limits = limits
+        self.engine = engine
         self._posts = {
             CHAT: answerer.chat,
             COMPLETIONS: answerer.completions,
@@ -217,6 +220,8 @@ class Service:
                 reply = handler(body, asked)
                 if fault is not None:
                     reply = applied(fault, reply)
+            if self.engine is not None:
+                reply = self.engine.admit(reply, started)
         except Unanswered:
             if self.forward:
                 raise
