@@ -25,6 +25,8 @@ from sanic_mock.core.control import Control
 from sanic_mock.core.reply import Reply
 from sanic_mock.settings import LatencyDistribution, TimingSettings
 
+BLOCK = 4096  # standard normals drawn at a time for the first-token gaps
+
 
 def draw(
     rng: np.random.Generator, mean: float, stddev: float, size: int, lognormal: bool
@@ -53,6 +55,7 @@ class Latency:
         # Whether any answer waits without a control header asking for it.
         self.paced = bool(self.first or self.gap or self.prefill or self.jitter)
         self._rng = np.random.Generator(np.random.PCG64([seed, 0x1A7E]))
+        self._normals: list[float] = []
 
     def means(self, prompt_tokens: int, control: Control | None) -> tuple[float, float]:
         """(first-token wait, gap) in seconds, before any jitter."""
@@ -91,8 +94,13 @@ class Latency:
         if not self.jitter:
             return Reply(b"", frames, first, gap)
         first_sd, gap_sd = self._spreads(control)
-        gaps = self._gaps(first, first_sd, gap, gap_sd, len(frames))
-        return Reply(b"", frames, offsets=tuple(np.cumsum(gaps).tolist()))
+        start = self._one(first, first_sd)
+        count = len(frames) - 1
+        if not gap_sd or count <= 0:
+            return Reply(b"", frames, start, gap)
+        gaps = draw(self._rng, gap, gap_sd, count, self.lognormal)
+        offsets = np.cumsum(gaps) + start
+        return Reply(b"", frames, offsets=(start, *offsets.tolist()))
 
     def wait(
         self,
@@ -104,14 +112,23 @@ class Latency:
         """Seconds a JSON answer of `steps` events waits."""
         first, gap = self.means(prompt_tokens, control)
         first += thinking
+        count = max(steps - 1, 0)
         if not self.jitter:
-            return first + max(steps - 1, 0) * gap
+            return first + count * gap
         first_sd, gap_sd = self._spreads(control)
-        return float(self._gaps(first, first_sd, gap, gap_sd, max(steps, 1)).sum())
+        start = self._one(first, first_sd)
+        if not gap_sd or not count:
+            return start + count * gap
+        return start + float(draw(self._rng, gap, gap_sd, count, self.lognormal).sum())
 
-    def _gaps(
-        self, first: float, first_sd: float, gap: float, gap_sd: float, count: int
-    ) -> NDArray[np.float64]:
-        head = draw(self._rng, first, first_sd, 1, self.lognormal)
-        rest = draw(self._rng, gap, gap_sd, count - 1, self.lognormal)
-        return np.concatenate([head, rest])
+    def _one(self, mean: float, stddev: float) -> float:
+        """One gap (the first token's), from a block of standard normals: no numpy call."""
+        if not stddev or mean <= 0 and self.lognormal:
+            return max(mean, 0.0)
+        if not self._normals:
+            self._normals = self._rng.standard_normal(BLOCK).tolist()
+        z = self._normals.pop()
+        if self.lognormal:
+            sigma2 = math.log1p((stddev / mean) ** 2)
+            return math.exp(math.log(mean) - sigma2 / 2 + math.sqrt(sigma2) * z)
+        return max(mean + stddev * z, 0.0)
