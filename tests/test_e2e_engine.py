@@ -139,6 +139,9 @@ def test_stall_truncate_and_reset_on_http1(plain: Server) -> None:
         assert len(data) == 5  # the role event and 4 content events, then a clean end
         assert b"[DONE]" not in data and not any(b'"finish_reason":"' in d for d in data)
         assert c.get("/health").status_code == 200  # the connection lives on
+        with pytest.raises(httpx.TransportError):  # a JSON answer that resets: nothing sent
+            c.post("/v1/chat/completions", json=CHAT, headers={"x-mock-fault": "reset:1"})
+        assert c.get("/health").status_code == 200  # on a new connection
     request = (
         b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
         b"x-mock-fault: reset:2\r\ncontent-length: %d\r\n\r\n%b"

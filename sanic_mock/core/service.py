@@ -6,8 +6,11 @@ Every transport calls `Service.answer` with the endpoint it looked up in `endpoi
 routes, the ASGI path and the recorder. Here, once, are the API-key check, the error boundary
 (every exception becomes the real API's error object, a bug a logged 500 `server_error`), the
 headers the real API sends with every answer, and the dispatch to the worker's `Answerer`
-(generated text, `core/generated.py`, or a recorded corpus, `core/replayed.py`). Transports only
-frame and send the bytes.
+(generated text, `core/generated.py`, or a recorded corpus, `core/replayed.py`). Around the
+dispatch, for the POST endpoints, the simulated engine: a request's `x-mock-*` control headers
+(`core/control.py`), faults on purpose (`core/faults.py`), rate limits (`core/limits.py`) and the
+engine's slots (`core/load.py`); each costs one check on the hot path when it is off.
+Transports only frame and send the bytes.
 """
 
 from __future__ import annotations
