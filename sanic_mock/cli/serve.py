@@ -255,12 +255,12 @@ FaultTypes = Annotated[
 StallMs = Annotated[
     float, typer.Option(envvar=ENV + "STALL_MS", help="How long a stall fault stops (ms).")
 ]
-ControlHeaders = Annotated[
+NoControlHeaders = Annotated[
     bool,
     typer.Option(
-        "--control-headers/--no-control-headers",
-        envvar=ENV + "CONTROL_HEADERS",
-        help="Obey x-mock-* request headers (delays, tokens, faults).",
+        "--no-control-headers",
+        envvar=ENV + "NO_CONTROL_HEADERS",
+        help="Ignore the x-mock-* request headers (delays, tokens, faults).",
     ),
 ]
 RateLimitRpm = Annotated[
@@ -335,7 +335,7 @@ def serve(
     fault_rate: FaultRate = 0,
     fault_type: FaultTypes = None,
     stall_ms: StallMs = 1000,
-    control_headers: ControlHeaders = True,
+    no_control_headers: NoControlHeaders = False,
     rate_limit_rpm: RateLimitRpm = 0,
     rate_limit_tpm: RateLimitTpm = 0,
     max_concurrency: MaxConcurrency = 0,
@@ -376,7 +376,7 @@ def serve(
             rate=fault_rate,
             types=tuple(fault_type) if fault_type else ("500",),
             stall_ms=stall_ms,
-            control_headers=control_headers,
+            control_headers=not no_control_headers,
         ),
         limits=LimitSettings(
             rpm=rate_limit_rpm,
