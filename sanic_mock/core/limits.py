@@ -34,14 +34,20 @@ class RateLimited(OpenAIError):
 
 def duration(seconds: float) -> bytes:
     """`seconds` as the real API writes a reset time (Go's `time.Duration` text)."""
-    if seconds < 1:
-        return b"%dms" % max(round(seconds * 1000), 0)
-    minutes, rest = divmod(round(seconds * 1000) / 1000, 60)
-    text = f"{rest:.3f}".rstrip("0").rstrip(".") + "s"
-    hours, minutes = divmod(int(minutes), 60)
+    ms = round(seconds * 1000)
+    if ms < 1000:
+        return b"%dms" % max(ms, 0)
+    whole, ms = divmod(ms, 1000)
+    minutes, whole = divmod(whole, 60)
+    text = b"%d.%03d" % (whole, ms) if ms else b"%d" % whole
+    if ms:
+        text = text.rstrip(b"0")
+    if not minutes:
+        return text + b"s"
+    hours, minutes = divmod(minutes, 60)
     if hours:
-        return f"{hours}h{minutes}m{text}".encode()
-    return (f"{minutes}m{text}" if minutes else text).encode()
+        return b"%dh%dm%bs" % (hours, minutes, text)
+    return b"%dm%bs" % (minutes, text)
 
 
 class Bucket:
