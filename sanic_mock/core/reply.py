@@ -43,7 +43,8 @@ class Reply(NamedTuple):
     # gaps); when set it replaces first_delay/event_delay.
     offsets: tuple[float, ...] | None = None
     # A fault (`core/faults.py`): after the frames (or, for a JSON body, instead of it) the
-    # connection or stream is reset rather than ended.
+    # connection or stream is reset rather than ended. The service always sends such a reply
+    # `Later` (`at_once` does not look at it: the hot path's check stays as it was).
     reset: bool = False
 
     @property
@@ -55,8 +56,8 @@ class Reply(NamedTuple):
         unpaced stream (every event due now, so all go out in one write). None when something
         must wait."""
         if self.frames is None:
-            return None if self.first_delay or self.reset else self.body
-        if self.first_delay or self.event_delay or self.offsets is not None or self.reset:
+            return None if self.first_delay else self.body
+        if self.first_delay or self.event_delay or self.offsets is not None:
             return None
         return b"".join(self.frames)
 

@@ -16,6 +16,7 @@ Transports only frame and send the bytes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
 from sanic_mock.core import control as controls
@@ -64,6 +65,9 @@ class Answerer(Protocol):
     def completions(self, raw: bytes, control: Control | None = None) -> Reply: ...
 
     def embeddings(self, raw: bytes, control: Control | None = None) -> Reply: ...
+
+
+Handler = Callable[..., Reply]  # an answerer's method: (body) or (body, control)
 
 
 class Ready(NamedTuple):
@@ -177,6 +181,8 @@ class Service:
         self._control_headers = faults.control_headers
         self.limits = limits
         self.engine = engine
+        # Nothing to simulate around the answerer unless a request brings control headers.
+        self._plain = not (faults.rate or limits or engine)
         self._posts = {
             CHAT: answerer.chat,
             COMPLETIONS: answerer.completions,
@@ -199,32 +205,21 @@ class Service:
         `control` the request's `x-mock-*` headers (`core/control.py`), if it has any."""
         if endpoint is HEALTH:
             return HEALTHY
-        asked: Control | None = None
-        extra: Head = ()
         try:
             authorize(self.authorization, authorization)
             handler = self._posts.get(endpoint)
             if handler is None:
                 return self._get(endpoint, param, started)
-            if control and self._control_headers:
-                asked = controls.parse(control)
-            if self._fault_rate and (asked is None or asked.fault is None):
-                drawn = self.faults.draw()
-                if drawn is not None:
-                    asked = (asked or controls.NONE)._replace(fault=drawn)
-            if self.limits is not None:
-                extra = self.limits.take(len(body), started)
-            if asked is None:
-                reply = handler(body)
+            if control is None and self._plain:
+                reply = handler(body)  # the hot path
+                extra: Head = ()
             else:
-                fault = asked.fault
-                if fault is not None and fault.kind in STATUS_FAULTS:
-                    return self._injected(fault, started)
-                reply = handler(body, asked)
-                if fault is not None:
-                    reply = applied(fault, reply)
-            if self.engine is not None:
-                reply = self.engine.admit(reply, started)
+                simulated = self._simulated(handler, body, control, started)
+                if isinstance(simulated, Ready):
+                    return simulated
+                reply, extra = simulated
+                if reply.reset:
+                    return Later(reply, self.ids.request(), started, self.clock, extra)
         except Unanswered:
             if self.forward:
                 raise
@@ -243,6 +238,32 @@ class Service:
             return Later(reply, request_id, started, self.clock, extra)
         head = answer_head(reply.content_type, request_id, started, self.clock.monotonic())
         return Ready(200, head + extra if extra else head, whole)
+
+    def _simulated(
+        self, handler: Handler, body: bytes, control: Pairs | None, started: float
+    ) -> Ready | tuple[Reply, Head]:
+        """The engine around the answerer: control headers, faults, rate limits, slots. A
+        status fault's answer, or the reply and the rate-limit headers."""
+        asked: Control | None = None
+        if control and self._control_headers:
+            asked = controls.parse(control)
+        if self._fault_rate and (asked is None or asked.fault is None):
+            drawn = self.faults.draw()
+            if drawn is not None:
+                asked = (asked or controls.NONE)._replace(fault=drawn)
+        extra = () if self.limits is None else self.limits.take(len(body), started)
+        if asked is None:
+            reply = handler(body)
+        else:
+            fault = asked.fault
+            if fault is not None and fault.kind in STATUS_FAULTS:
+                return self._injected(fault, started)
+            reply = handler(body, asked)
+            if fault is not None:
+                reply = applied(fault, reply)
+        if self.engine is not None:
+            reply = self.engine.admit(reply, started)
+        return reply, extra
 
     def _injected(self, fault: Fault, started: float) -> Ready:
         """A status fault's answer; a 429 says when to retry, as the real API does."""

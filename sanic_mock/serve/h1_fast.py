@@ -67,7 +67,8 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
         return Wait.MORE if len(buf) < max_head else None
     if end >= max_head:
         return None
-    lines = bytes(buf[:end]).split(b"\r\n")
+    head = bytes(buf[:end])
+    lines = head.split(b"\r\n")
     parts = lines[0].split(b" ")
     if len(parts) != 3 or parts[2] != b"HTTP/1.1":
         return None
@@ -76,7 +77,6 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
         return None
     length: int | None = None
     authorization: str | None = None
-    control: list[tuple[bytes, bytes]] | None = None
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
         if not colon:
@@ -95,10 +95,8 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
                 return None
         elif name in _SANICS:
             return None
-        elif name[:1] == b"x" and name.startswith(b"x-mock-"):
-            if control is None:
-                control = []
-            control.append((name, value))
+    # the x-mock-* headers in a second pass, only when there are any: one search otherwise
+    control = _control(lines) if b"x-mock-" in head.lower() else None
     start = end + 4
     if parts[0] == b"GET":
         return None if length else Request(endpoint, authorization, b"", start, control)
@@ -108,6 +106,17 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
     if len(buf) < size:
         return Wait.MORE if size <= HOLD else None
     return Request(endpoint, authorization, bytes(buf[start:size]), size, control)
+
+
+def _control(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
+    """The `x-mock-*` header lines of a head, as (lower-cased name, value) pairs."""
+    found = []
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.lower()
+        if name.startswith(b"x-mock-"):
+            found.append((name, value))
+    return found or None
 
 
 _UNSET = object()

@@ -29,16 +29,14 @@ def test_truncate_keeps_k_events_and_drops_the_finish() -> None:
 def test_reset_keeps_k_events_then_resets() -> None:
     reply = applied(Fault("reset", 1), STREAM)
     assert reply.frames == [b"a"] and reply.reset
-    assert reply.at_once() is None
 
 
 def test_on_a_json_answer() -> None:
     body = Reply(b"{}", None, 0.2)
     assert applied(Fault("stall", 1, 500.0), body).first_delay == pytest.approx(0.7)
     reset = applied(Fault("reset", 1), body)
-    assert reset.reset and reset.body == b"" and reset.at_once() is None
+    assert reset.reset and reset.body == b""
     assert applied(Fault("truncate", 1), body) == body
-    assert Reply(b"{}", reset=True).at_once() is None
 
 
 def test_draws_at_the_rate_with_every_type_and_k_in_range() -> None:

@@ -241,3 +241,10 @@ def test_gets_never_fault() -> None:
     svc, _ = service(faults=FaultSettings(rate=1.0))
     answer = svc.answer(MODELS, None, b"", 10.0, "", [(b"x-mock-fault", b"500")])
     assert isinstance(answer, Ready) and answer.status == 200
+
+
+def test_a_reset_is_sent_later_even_when_nothing_waits() -> None:
+    svc, fake = service()
+    fake.outcome = Reply(b"{}")
+    answer = svc.answer(CHAT, None, b"{}", 10.0, "", [(b"x-mock-fault", b"reset:1")])
+    assert isinstance(answer, Later) and answer.reply.reset and answer.reply.body == b""
