@@ -2,13 +2,13 @@
 
 `MockAPI` holds one worker's state (text pool, sampler, id source, clock, schema values) and turns
 each POST endpoint's request body into the exact response bytes (`wire/`) and the simulated timing
-(`core/latency.py`: the delays, their jitter and the prefill time; an embedding waits its
-prefill). A request's `Control` (its `x-mock-*` headers) can set its delays and its exact
-length (`x-mock-tokens`), and a fault it will suffer makes its stream come in separate events.
-A chat request with tools, a `response_format` or a reasoning model takes `_shaped_chat`: the planned choices become tool calls or JSON values
-(`wire/made.py`), and a reasoning model spends hidden reasoning tokens, in `usage` and in the wait
-before the first visible token. It is one of the two `Answerer`s of
-`core/service.py`; the other replays a recorded corpus (`core/replayed.py`).
+(`core/latency.py`: the delays, their jitter and the prefill time; an embedding waits its prefill).
+A request's `Control` (its `x-mock-*` headers) can set its delays and its exact length
+(`x-mock-tokens`), and a fault it will suffer makes its stream come in separate events. A chat
+request with tools, a `response_format` or a reasoning model takes `_shaped_chat`: the planned
+choices become tool calls or JSON values (`wire/made.py`), and a reasoning model spends hidden
+reasoning tokens, in `usage` and in the wait before the first visible token. It is one of the two
+`Answerer`s of `core/service.py`; the other replays a recorded corpus (`core/replayed.py`).
 """
 
 from __future__ import annotations
