@@ -1,12 +1,13 @@
 """The frozen settings of every command: small parts, each validated once, composed and passed down.
 
 `ServerSettings` (where and how to listen), `GenerationSettings` (what answers are made from),
-`TimingSettings` (the pacing of generated streams), `ToolSettings` (when generated answers call
-tools), `ReasoningSettings` (which models reason, and for how long), `ReplaySettings` (answering
-from a recorded corpus), `RecordSettings` (the recording proxy) and `TLSSettings` (TLS and the
-HTTP/2 and HTTP/3 engines) are composed by `Settings`, which checks what spans parts. Mode
-options are `Enum`s, parsed from their option text once, by their `parse`, with the one-line
-message of a bad value.
+`TimingSettings` (the pacing of generated streams), `FaultSettings` (failures on purpose and
+per-request control headers), `LimitSettings` (rate limits), `ToolSettings` (when generated
+answers call tools), `ReasoningSettings` (which models reason, and for how long),
+`ReplaySettings` (answering from a recorded corpus), `RecordSettings` (the recording proxy) and
+`TLSSettings` (TLS and the HTTP/2 and HTTP/3 engines) are composed by `Settings`, which checks
+what spans parts. Mode options are `Enum`s, parsed from their option text once, by their
+`parse`, with the one-line message of a bad value.
 
 Built by `sanic_mock.cli` from the command line and `MOCK_OPENAI_*` variables; nothing else reads
 the environment. Defaults are the original Rust server's (port 3000, 4096 pre-generated articles,
@@ -211,13 +212,31 @@ class GenerationSettings:
         return 0 if self.seed is None else self.seed
 
 
+class LatencyDistribution(Enum):
+    """`--latency-distribution`: how each gap is drawn around its mean (with a stddev)."""
+
+    NORMAL = "normal"  # truncated at 0
+    LOGNORMAL = "lognormal"  # with the given mean and stddev
+
+    @classmethod
+    def parse(cls, text: str) -> LatencyDistribution:
+        return _choice(
+            cls, text, f"--latency-distribution must be normal or lognormal, got {text!r}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class TimingSettings:
-    """The pacing of generated streams (replayed ones follow `ReplaySettings.timing`)."""
+    """The pacing of generated streams (replayed ones follow `ReplaySettings.timing`): the mean
+    gaps, their spread, and the prefill time per prompt token."""
 
     response_delay_ms: float = 0.0
     # None: the first event waits the same as every other event (response_delay_ms).
     first_token_delay_ms: float | None = None
+    first_token_stddev_ms: float = 0.0
+    response_delay_stddev_ms: float = 0.0
+    distribution: LatencyDistribution = LatencyDistribution.NORMAL
+    prefill_ms_per_token: float = 0.0
 
     def __post_init__(self) -> None:
         first = self.first_token_delay_ms
@@ -228,6 +247,18 @@ class TimingSettings:
                     f"--response-delay-ms must be >= 0, got {self.response_delay_ms}",
                 ),
                 (first is None or first >= 0, f"--first-token-delay-ms must be >= 0, got {first}"),
+                (
+                    self.first_token_stddev_ms >= 0,
+                    f"--first-token-stddev-ms must be >= 0, got {self.first_token_stddev_ms}",
+                ),
+                (
+                    self.response_delay_stddev_ms >= 0,
+                    f"--response-delay-stddev-ms must be >= 0, got {self.response_delay_stddev_ms}",
+                ),
+                (
+                    self.prefill_ms_per_token >= 0,
+                    f"--prefill-ms-per-token must be >= 0, got {self.prefill_ms_per_token}",
+                ),
             ]
         )
 
@@ -241,6 +272,63 @@ class TimingSettings:
     def event_delay_s(self) -> float:
         """Seconds between two streamed events."""
         return self.response_delay_ms / 1000.0
+
+
+FAULT_TYPES: tuple[str, ...] = ("429", "500", "503", "stall", "reset", "truncate")
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSettings:
+    """Failures on purpose: the share of requests that fail (`rate`), how (`types`, chosen
+    uniformly), how long a stall lasts, and whether `x-mock-*` request headers are obeyed."""
+
+    rate: float = 0.0
+    types: tuple[str, ...] = ("500",)
+    stall_ms: float = 1000.0
+    control_headers: bool = True
+
+    def __post_init__(self) -> None:
+        _raise_first(
+            [
+                (0 <= self.rate <= 1, f"--fault-rate must be between 0 and 1, got {self.rate}"),
+                (len(self.types) >= 1, "--fault-type needs at least one type"),
+                (
+                    all(t in FAULT_TYPES for t in self.types),
+                    "--fault-type must be one of "
+                    + ", ".join(FAULT_TYPES)
+                    + f", got {', '.join(t for t in self.types if t not in FAULT_TYPES)}",
+                ),
+                (self.stall_ms >= 0, f"--stall-ms must be >= 0, got {self.stall_ms}"),
+            ]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """Capacity and rate limits per worker (0: none): concurrent requests and the gap's stretch
+    under load, requests and tokens per minute."""
+
+    rpm: int = 0
+    tpm: int = 0
+    max_concurrency: int = 0
+    load_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        _raise_first(
+            [
+                (self.rpm >= 0, f"--rate-limit-rpm must be >= 0, got {self.rpm}"),
+                (self.tpm >= 0, f"--rate-limit-tpm must be >= 0, got {self.tpm}"),
+                (
+                    self.max_concurrency >= 0,
+                    f"--max-concurrency must be >= 0, got {self.max_concurrency}",
+                ),
+                (self.load_factor > 0, f"--load-factor must be > 0, got {self.load_factor}"),
+                (
+                    self.load_factor == 1 or self.max_concurrency > 0,
+                    "--load-factor needs --max-concurrency N (the load is running / N)",
+                ),
+            ]
+        )
 
 
 # `reasoning_effort` values, and the hidden reasoning tokens each spends by default.
@@ -425,6 +513,8 @@ class Settings:
     timing: TimingSettings = field(default_factory=TimingSettings)
     tools: ToolSettings = field(default_factory=ToolSettings)
     reasoning: ReasoningSettings = field(default_factory=ReasoningSettings)
+    faults: FaultSettings = field(default_factory=FaultSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     replay: ReplaySettings = field(default_factory=ReplaySettings)
     record: RecordSettings = field(default_factory=RecordSettings)
     tls: TLSSettings = field(default_factory=TLSSettings)

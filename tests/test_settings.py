@@ -11,8 +11,11 @@ import pytest
 
 from sanic_mock.settings import (
     DEFAULT_MODELS,
+    FaultSettings,
     GenerationSettings,
     Http2Engine,
+    LatencyDistribution,
+    LimitSettings,
     MissPolicy,
     RecordSettings,
     ReplayMode,
@@ -77,6 +80,30 @@ def test_defaults_serve_as_mock_openai_serve() -> None:
             "--first-token-delay-ms must be >= 0, got -2",
         ),
         (
+            TimingSettings,
+            {"response_delay_stddev_ms": -1},
+            "--response-delay-stddev-ms must be >= 0, got -1",
+        ),
+        (
+            TimingSettings,
+            {"prefill_ms_per_token": -0.5},
+            "--prefill-ms-per-token must be >= 0, got -0.5",
+        ),
+        (FaultSettings, {"rate": 1.5}, "--fault-rate must be between 0 and 1, got 1.5"),
+        (
+            FaultSettings,
+            {"types": ("500", "teapot")},
+            "--fault-type must be one of 429, 500, 503, stall, reset, truncate, got teapot",
+        ),
+        (FaultSettings, {"stall_ms": -1}, "--stall-ms must be >= 0, got -1"),
+        (LimitSettings, {"rpm": -1}, "--rate-limit-rpm must be >= 0, got -1"),
+        (LimitSettings, {"max_concurrency": -1}, "--max-concurrency must be >= 0, got -1"),
+        (
+            LimitSettings,
+            {"load_factor": 2.0},
+            "--load-factor needs --max-concurrency N (the load is running / N)",
+        ),
+        (
             ReplaySettings,
             {"timing": ReplayTiming.SCALED, "factor": 0.0},
             "--replay-timing must be none, recorded or scaled:F (F > 0), got 'scaled:0'",
@@ -107,6 +134,11 @@ def test_the_first_failing_check_is_the_one_reported() -> None:
         (ReplayMode.parse, "all", "--replay must be match or sample, got 'all'"),
         (MissPolicy.parse, "drop", "--on-miss must be sample, error or proxy, got 'drop'"),
         (
+            LatencyDistribution.parse,
+            "pareto",
+            "--latency-distribution must be normal or lognormal, got 'pareto'",
+        ),
+        (
             Http2Engine.parse,
             "nginx",
             "--http2-engine must be one of hypercorn, granian, got 'nginx'",
@@ -129,6 +161,7 @@ def test_mode_parsers_refuse_with_one_line(parse: Any, text: str, message: str) 
 
 def test_mode_parsers_accept_their_values() -> None:
     assert ReplayMode.parse("sample") is ReplayMode.SAMPLE
+    assert LatencyDistribution.parse("lognormal") is LatencyDistribution.LOGNORMAL
     assert MissPolicy.parse("proxy") is MissPolicy.PROXY
     assert Http2Engine.parse("granian") is Http2Engine.GRANIAN
     assert ReplayTiming.parse("none") == (ReplayTiming.NONE, 1.0)

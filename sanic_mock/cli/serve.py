@@ -26,8 +26,11 @@ from sanic_mock.cli.options import (
 )
 from sanic_mock.settings import (
     DEFAULT_MODELS,
+    FaultSettings,
     GenerationSettings,
     Http2Engine,
+    LatencyDistribution,
+    LimitSettings,
     MissPolicy,
     ReasoningSettings,
     RecordSettings,
@@ -254,6 +257,74 @@ ReasoningContent = Annotated[
         help="Show the reasoning as delta.reasoning_content (vLLM's field).",
     ),
 ]
+FirstTokenStddevMs = Annotated[
+    float,
+    option("--first-token-stddev-ms", metavar="MS", help="Stddev of the time to first token."),
+]
+ResponseDelayStddevMs = Annotated[
+    float,
+    option("--response-delay-stddev-ms", metavar="MS", help="Stddev of the gap between events."),
+]
+LatencyDistributionName = Annotated[
+    str,
+    option(
+        "--latency-distribution",
+        metavar="normal|lognormal",
+        help="How gaps are drawn with a stddev: normal (truncated at 0) or lognormal.",
+    ),
+]
+PrefillMsPerToken = Annotated[
+    float,
+    option(
+        "--prefill-ms-per-token",
+        metavar="MS",
+        help="Added to the first-token wait per prompt token; embeddings wait this long.",
+    ),
+]
+FaultRate = Annotated[
+    float, option("--fault-rate", metavar="P", help="Share of POST requests that fail (0-1).")
+]
+FaultTypes = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    option(
+        "--fault-type",
+        metavar="429|500|503|stall|reset|truncate",
+        help="How a faulty request fails (repeatable, chosen uniformly).",
+        show_default="500",
+    ),
+]
+StallMs = Annotated[float, option("--stall-ms", metavar="MS", help="How long a stall fault stops.")]
+NoControlHeaders = Annotated[
+    bool,
+    option(
+        "--no-control-headers",
+        help="Ignore the x-mock-* request headers (delays, tokens, faults).",
+    ),
+]
+RateLimitRpm = Annotated[
+    int,
+    option("--rate-limit-rpm", metavar="N", help="Requests per minute per worker (0: no limit)."),
+]
+RateLimitTpm = Annotated[
+    int,
+    option("--rate-limit-tpm", metavar="N", help="Tokens per minute per worker (0: no limit)."),
+]
+MaxConcurrency = Annotated[
+    int,
+    option(
+        "--max-concurrency",
+        metavar="N",
+        help="Requests served at once per worker; more wait in FIFO order (0: unlimited).",
+    ),
+]
+LoadFactor = Annotated[
+    float,
+    option(
+        "--load-factor",
+        metavar="F",
+        help="Gap stretch under load: ITL x (1 + (F - 1) x running / max-concurrency).",
+    ),
+]
 Verbose = Annotated[bool, option("--verbose", "-v", help="Log every request.")]
 
 
@@ -296,6 +367,18 @@ def serve(
     reasoning_tokens: ReasoningTokens = None,
     reasoning_delay_ms_per_token: ReasoningDelay = None,
     reasoning_content: ReasoningContent = False,
+    first_token_stddev_ms: FirstTokenStddevMs = 0,
+    response_delay_stddev_ms: ResponseDelayStddevMs = 0,
+    latency_distribution: LatencyDistributionName = "normal",
+    prefill_ms_per_token: PrefillMsPerToken = 0,
+    fault_rate: FaultRate = 0,
+    fault_type: FaultTypes = None,
+    stall_ms: StallMs = 1000,
+    no_control_headers: NoControlHeaders = False,
+    rate_limit_rpm: RateLimitRpm = 0,
+    rate_limit_tpm: RateLimitTpm = 0,
+    max_concurrency: MaxConcurrency = 0,
+    load_factor: LoadFactor = 1.0,
     verbose: Verbose = False,
     version: VersionOption = False,
 ) -> None:
@@ -323,7 +406,24 @@ def serve(
             cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         ),
         timing=TimingSettings(
-            response_delay_ms=response_delay_ms, first_token_delay_ms=first_token_delay_ms
+            response_delay_ms=response_delay_ms,
+            first_token_delay_ms=first_token_delay_ms,
+            first_token_stddev_ms=first_token_stddev_ms,
+            response_delay_stddev_ms=response_delay_stddev_ms,
+            distribution=LatencyDistribution.parse(latency_distribution),
+            prefill_ms_per_token=prefill_ms_per_token,
+        ),
+        faults=FaultSettings(
+            rate=fault_rate,
+            types=tuple(fault_type) if fault_type else ("500",),
+            stall_ms=stall_ms,
+            control_headers=not no_control_headers,
+        ),
+        limits=LimitSettings(
+            rpm=rate_limit_rpm,
+            tpm=rate_limit_tpm,
+            max_concurrency=max_concurrency,
+            load_factor=load_factor,
         ),
         tools=ToolSettings(call_rate=tool_call_rate, max_parallel=max_parallel_tool_calls),
         reasoning=ReasoningSettings(

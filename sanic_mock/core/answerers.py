@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sanic_mock.core.generated import MockAPI
+from sanic_mock.core.limits import Limits
+from sanic_mock.core.load import Engine
 from sanic_mock.core.replayed import ReplayAPI
 from sanic_mock.core.reply import SYSTEM, Clock
 from sanic_mock.core.service import Answerer, Service
@@ -37,4 +39,16 @@ def answerer_for(
 
 
 def service_for(settings: Settings) -> Service:
-    return Service(answerer_for(settings), settings.server.authorization)
+    rpm, tpm, slots = settings.limits.rpm, settings.limits.tpm, settings.limits.max_concurrency
+    limits = None
+    if rpm or tpm:
+        limits = Limits(rpm, tpm, settings.generation.token_mean, SYSTEM.monotonic())
+    engine = Engine(slots, settings.limits.load_factor) if slots else None
+    return Service(
+        answerer_for(settings),
+        settings.server.authorization,
+        faults=settings.faults,
+        seed=fresh_seed(settings.generation.seed),
+        limits=limits,
+        engine=engine,
+    )

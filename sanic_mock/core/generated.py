@@ -2,11 +2,13 @@
 
 `MockAPI` holds one worker's state (text pool, sampler, id source, clock, schema values) and turns
 each POST endpoint's request body into the exact response bytes (`wire/`) and the simulated timing
-(`--first-token-delay-ms`, `--response-delay-ms`). A chat request with tools, a `response_format`
-or a reasoning model takes `_shaped_chat`: the planned choices become tool calls or JSON values
-(`wire/made.py`), and a reasoning model spends hidden reasoning tokens, in `usage` and in the wait
-before the first visible token. It is one of the two `Answerer`s of
-`core/service.py`; the other replays a recorded corpus (`core/replayed.py`).
+(`core/latency.py`: the delays, their jitter and the prefill time; an embedding waits its prefill).
+A request's `Control` (its `x-mock-*` headers) can set its delays and its exact length
+(`x-mock-tokens`), and a fault it will suffer makes its stream come in separate events. A chat
+request with tools, a `response_format` or a reasoning model takes `_shaped_chat`: the planned
+choices become tool calls or JSON values (`wire/made.py`), and a reasoning model spends hidden
+reasoning tokens, in `usage` and in the wait before the first visible token. It is one of the two
+`Answerer`s of `core/service.py`; the other replays a recorded corpus (`core/replayed.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any, TypeVar
 
 import orjson
 
+from sanic_mock.core.control import Control
+from sanic_mock.core.latency import Latency
 from sanic_mock.core.reply import SYSTEM, Clock, Reply
 from sanic_mock.core.store import DEFAULT_SIZE, ResponseStore, Stored
 from sanic_mock.corpus.pool import Pools, TextPool
@@ -86,9 +90,12 @@ class MockAPI:
         digest = hashlib.sha256(b"%d" % gen.article_seed).hexdigest()
         self.fingerprint = b"fp_" + digest[:10].encode()
         self._model_json_cache: dict[str, bytes] = {}
-        self._first = timing.first_delay_s
+        self.latency = Latency(timing, fresh_seed(gen.seed))
         self._gap = timing.event_delay_s
-        self._paced = bool(self._first or self._gap)
+        self._paced = self.latency.paced
+        latency = self.latency
+        self._plain = not (latency.jitter or latency.prefill)
+        self._means = (latency.first, latency.gap)
         self.reasoning = reasoning = reasoning or ReasoningSettings()
         per_token = reasoning.delay_ms_per_token
         self._thinking_gap = self._gap if per_token is None else per_token / 1000.0
@@ -117,9 +124,19 @@ class MockAPI:
             words = words[: cut if cut > 0 else high]
         return words
 
-    def _plan(self, gen: Generation, pool: TextPool, count: int) -> tuple[list[Choice], Sampler]:
+    def _plan(
+        self, gen: Generation, pool: TextPool, count: int, control: Control | None = None
+    ) -> tuple[list[Choice], Sampler]:
         sampler = self.sampler if gen.seed is None else seeded(gen.seed, gen.seed_key, self.sampler)
-        return plan(gen, pool, sampler, count), sampler
+        choices = plan(gen, pool, sampler, count)
+        if control is not None and control.tokens is not None:
+            # `x-mock-tokens`: exactly that long, stop sequences aside; max_tokens still caps it
+            tokens, limit = control.tokens, gen.limit
+            length, finish = (
+                (tokens, "stop") if limit is None or tokens < limit else (limit, "length")
+            )
+            choices = [Choice(c.start, length, finish) for c in choices]
+        return choices, sampler
 
     def _model_json(self, model: str) -> bytes:
         found = self._model_json_cache.get(model)
@@ -130,23 +147,31 @@ class MockAPI:
         return found
 
     def _timed(
-        self, body: bytes, sampler: Sampler, choices: Sequence[Said], thinking: float = 0.0
+        self,
+        body: bytes,
+        sampler: Sampler,
+        choices: Sequence[Said],
+        gen: Generation,
+        control: Control | None,
+        thinking: float = 0.0,
     ) -> Reply:
         """A JSON reply that waits as long as the same answer streamed would have taken;
         `thinking`: the seconds of hidden reasoning before the first token."""
-        if not (self._paced or thinking):
+        if not (thinking or self._paced or control is not None and self.latency.paced_for(control)):
             return Reply(body)
         steps = 0
         for c in choices:
             groups = sampler.groups(c.tokens)
             steps = max(steps, c.tokens if groups is None else len(groups))
-        return Reply(body, None, self._first + thinking + max(steps - 1, 0) * self._gap)
+        return Reply(body, None, self.latency.wait(steps, gen.prompt_tokens, control, thinking))
 
-    def chat(self, raw: bytes) -> Reply:
+    def chat(self, raw: bytes, control: Control | None = None) -> Reply:
         req = parse_chat(raw, self.count)
         if req.shape is None and not self._reasons_about(req.gen.model):
-            return self._generate(req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream)
-        return self._shaped_chat(req)
+            return self._generate(
+                req, req.gen, req.gen.n, self.ids.chat(), chat.body, chat.stream, control
+            )
+        return self._shaped_chat(req, control)
 
     def _reasons_about(self, model: str) -> bool:
         reasons = self._reasons.get(model)
@@ -157,7 +182,7 @@ class MockAPI:
         return reasons
 
     def _said(
-        self, gen: Generation, shape: Shape, effort_param: str
+        self, gen: Generation, shape: Shape, effort_param: str, control: Control | None
     ) -> tuple[Generation, list[Said], int, Sampler, TextPool]:
         """What each choice says (`wire/made.py`), after the hidden reasoning of a reasoning
         model, which counts against the request's limit: (the generation with the limit left
@@ -178,7 +203,7 @@ class MockAPI:
             gen = gen._replace(limit=limit)
         encoding = encoding_name(gen.model)
         pool = self.pools.pool(encoding)
-        planned, sampler = self._plan(gen, pool, gen.n)
+        planned, sampler = self._plan(gen, pool, gen.n, control)
         env = self.env._replace(pool=pool, encoding=encoding)
         said = shaped(shape, planned, limit, env, sampler)
         if thinking:
@@ -188,10 +213,10 @@ class MockAPI:
             ]
         return gen, said, thinking, sampler, pool
 
-    def _shaped_chat(self, req: ChatRequest) -> Reply:
+    def _shaped_chat(self, req: ChatRequest, control: Control | None) -> Reply:
         """Tool calls, JSON values and reasoning (see the module docstring)."""
         shape = req.shape or Shape(None, None, None)
-        gen, said, thinking, sampler, pool = self._said(req.gen, shape, "reasoning_effort")
+        gen, said, thinking, sampler, pool = self._said(req.gen, shape, "reasoning_effort", control)
         req = req._replace(gen=gen, shape=shape)
         created = int(self.clock.wall())
         model_json = self._model_json(gen.model)
@@ -200,24 +225,32 @@ class MockAPI:
         meta = Meta(self.ids.chat().encode(), created, model_json, self.fingerprint)
         meta = meta._replace(reasoning_content=shown)
         if not gen.stream:
-            return self._timed(chat.shaped_body(meta, req, said, pool), sampler, said, wait)
+            body = chat.shaped_body(meta, req, said, pool)
+            return self._timed(body, sampler, said, gen, control, wait)
         meta = meta._replace(obfuscation=sse.obfuscation_field(created, self.obfuscation))
         groups = [sampler.groups(c.tokens) for c in said]
-        paced = self._paced or wait > 0
+        paced = self.latency.paced_for(control) or wait > 0
         frames = chat.stream(meta, req, said, pool, groups, paced)
         if not shown or self._thinking_gap == self._gap:
             # shown reasoning is paced like content; hidden, it delays the first frame
-            return Reply(b"", frames, self._first + (0 if shown else wait), self._gap)
-        start, step = self._first, self._thinking_gap
+            return self.latency.stream(frames, gen.prompt_tokens, control, 0 if shown else wait)
+        start, gap = self.latency.means(gen.prompt_tokens, control)
+        step = self._thinking_gap
         offsets = [start + k * step for k in range(min(thinking, len(frames)))]
-        offsets += [start + wait + j * self._gap for j in range(len(frames) - len(offsets))]
+        offsets += [start + wait + j * gap for j in range(len(frames) - len(offsets))]
         return Reply(b"", frames, offsets=tuple(offsets))
 
-    def completions(self, raw: bytes) -> Reply:
+    def completions(self, raw: bytes, control: Control | None = None) -> Reply:
         req = parse_completion(raw, self.count)
         count = req.gen.n * req.prompts
         return self._generate(
-            req, req.gen, count, self.ids.completion(), completions.body, completions.stream
+            req,
+            req.gen,
+            count,
+            self.ids.completion(),
+            completions.body,
+            completions.stream,
+            control,
         )
 
     def _generate(
@@ -230,39 +263,46 @@ class MockAPI:
         stream: Callable[
             [Meta, R, list[Choice], TextPool, list[list[int] | None], bool], list[bytes]
         ],
+        control: Control | None = None,
     ) -> Reply:
         # The text is cut into the tokens of the model's encoding (usage counts them).
         pool = self.pools.pool(encoding_name(gen.model))
-        choices, sampler = self._plan(gen, pool, count)
+        choices, sampler = self._plan(gen, pool, count, control)
         created = int(self.clock.wall())
         model_json = self._model_json(gen.model)
         if not gen.stream:
             meta = Meta(response_id.encode(), created, model_json, self.fingerprint)
-            return self._timed(body(meta, req, choices, pool), sampler, choices)
+            return self._timed(body(meta, req, choices, pool), sampler, choices, gen, control)
         obfuscation = sse.obfuscation_field(created, self.obfuscation)
         meta = Meta(response_id.encode(), created, model_json, self.fingerprint, obfuscation)
         groups = [sampler.groups(c.tokens) for c in choices]
-        frames = stream(meta, req, choices, pool, groups, self._paced)
-        return Reply(b"", frames, self._first, self._gap)
+        if control is None and self._plain:  # the hot path: no jitter, prefill or control
+            return Reply(b"", stream(meta, req, choices, pool, groups, self._paced), *self._means)
+        paced = self.latency.paced_for(control)
+        frames = stream(meta, req, choices, pool, groups, paced)
+        return self.latency.stream(frames, gen.prompt_tokens, control)
 
-    def embeddings(self, raw: bytes) -> Reply:
-        return Reply(embeddings.body(parse_embedding(raw, self.count)))
+    def embeddings(self, raw: bytes, control: Control | None = None) -> Reply:
+        """An embedding waits the prefill time of its input (`--prefill-ms-per-token`)."""
+        req = parse_embedding(raw, self.count)
+        return Reply(embeddings.body(req), None, self.latency.prefill * req.prompt_tokens)
 
     # -- the Responses API -----------------------------------------------------------------
 
-    def input_tokens(self, raw: bytes) -> Reply:
+    def input_tokens(self, raw: bytes, control: Control | None = None) -> Reply:
         return Reply(input_tokens_body(raw, self.count))
 
-    def responses(self, raw: bytes) -> Reply:
+    def responses(self, raw: bytes, control: Control | None = None) -> Reply:
         """`POST /v1/responses`: one choice made as for chat (tools, `text.format`, reasoning),
-        as output items; stored unless `store: false`; streamed as typed events."""
+        as output items; stored unless `store: false`; streamed as typed events, timed as a
+        chat stream (jitter, prefill and control headers included)."""
         req = parse_response(raw, self.count)
         history = self.store.conversation(req.previous) if req.previous else ()
         gen = req.gen
         if history:  # the earlier turns are part of the prompt (estimated: ~4 characters a token)
             added = tokens_for_chars(len(orjson.dumps(history)))
             gen = gen._replace(prompt_tokens=gen.prompt_tokens + added)
-        gen, said, thinking, sampler, pool = self._said(gen, req.shape, "reasoning.effort")
+        gen, said, thinking, sampler, pool = self._said(gen, req.shape, "reasoning.effort", control)
         choice = said[0]
         complete = choice.finish_reason != "length"
         summary = req.summary is not None
@@ -275,25 +315,23 @@ class MockAPI:
         final = responses.response(
             response_id, created, req.echo, status, output, usage, created if complete else None
         )
-        groups = sampler.groups(choice.tokens)
-        steps = choice.tokens if groups is None else len(groups)
         wait = thinking * self._thinking_gap
-        duration = self._first + wait + max(steps - 1, 0) * self._gap if self._paced or wait else 0
+        as_json = self._timed(orjson.dumps(final), sampler, [choice], gen, control, wait)
         if req.store or req.background:
             inputs = tuple({**i, "id": i["id"] or self._item_id(i)} for i in req.items)
-            due = self.clock.monotonic() + duration if req.background else 0.0
+            due = self.clock.monotonic() + as_json.first_delay if req.background else 0.0
             self.store.put(Stored(final, inputs, history + inputs + tuple(output), due))
         if req.background and not gen.stream:  # answered at once, finished later
             return Reply(orjson.dumps(responses.unfinished(final, "queued")))
         if not gen.stream:
-            return Reply(orjson.dumps(final), None, duration)
+            return as_json
         started = responses.unfinished(final, "in_progress")
-        frames = responses.events(started, final, items)
-        if not (self._paced or wait):
-            return Reply(b"", [b"".join(frames)])
-        first = self._first + wait
-        offsets = (0.0, *(first + k * self._gap for k in range(len(frames) - 1)))
-        return Reply(b"", frames, offsets=offsets)
+        steps = responses.events(started, final, items)
+        if not (self.latency.paced_for(control) or wait):
+            return Reply(b"", [b"".join(steps)])
+        # `response.created` and `response.in_progress` at once, then the steps as a stream's
+        paced = self.latency.stream(steps[1:], gen.prompt_tokens, control, wait)
+        return Reply(b"", steps, offsets=(0.0, *paced.due()))
 
     def _item_id(self, item: dict[str, Any]) -> str:
         prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}

@@ -23,6 +23,8 @@ that differ; under `--on-miss sample` the sampled answer is fitted to the reques
 `--replay-timing recorded|scaled:F` gives each frame its recorded arrival time (times F); a
 JSON answer waits the recorded duration; a stream made from a JSON answer spreads its events
 evenly over that duration. A recorded error answer is replayed with its status and body.
+Control headers' timing and length do not apply to recorded answers (their faults do: those are
+the service's, `core/faults.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 import orjson
 
 from sanic_mock import endpoints
+from sanic_mock.core.control import Control
 from sanic_mock.core.reply import SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.core.store import ResponseStore
 from sanic_mock.corpus.answers import Answer, answer, fit
@@ -159,22 +162,22 @@ class ReplayAPI:
         self._missed: set[bytes] = set()
         self._hits: dict[int, Headers] = {}
 
-    def input_tokens(self, raw: bytes) -> Reply:
+    def input_tokens(self, raw: bytes, control: Control | None = None) -> Reply:
         return Reply(input_tokens_body(raw, self.count))
 
-    def responses(self, raw: bytes) -> Reply:
+    def responses(self, raw: bytes, control: Control | None = None) -> Reply:
         """Recorded corpora hold no `/v1/responses` exchanges yet: a miss, by `--on-miss`."""
         if self.on_miss is MissPolicy.PROXY:
             raise Unanswered(endpoints.RESPONSES.path)
         raise self._nothing(endpoints.RESPONSES.path)
 
-    def chat(self, raw: bytes) -> Reply:
+    def chat(self, raw: bytes, control: Control | None = None) -> Reply:
         return self.replay(CHAT, raw)
 
-    def completions(self, raw: bytes) -> Reply:
+    def completions(self, raw: bytes, control: Control | None = None) -> Reply:
         return self.replay(COMPLETIONS, raw)
 
-    def embeddings(self, raw: bytes) -> Reply:
+    def embeddings(self, raw: bytes, control: Control | None = None) -> Reply:
         return self.replay(EMBEDDINGS, raw)
 
     # -- finding the exchange -----------------------------------------------------------------

@@ -44,6 +44,10 @@ class Reply(NamedTuple):
     offsets: tuple[float, ...] | None = None
     # Headers of this answer besides the ones every answer gets (a replay's `x-mock-replay`).
     headers: tuple[tuple[bytes, bytes], ...] = ()
+    # A fault (`core/faults.py`): after the frames (or, for a JSON body, instead of it) the
+    # connection or stream is reset rather than ended. The service always sends such a reply
+    # `Later` (`at_once` does not look at it: the hot path's check stays as it was).
+    reset: bool = False
 
     @property
     def content_type(self) -> str:

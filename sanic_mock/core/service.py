@@ -6,15 +6,24 @@ Every transport calls `Service.answer` with the endpoint it looked up in `endpoi
 routes, the ASGI path and the recorder. Here, once, are the API-key check, the error boundary
 (every exception becomes the real API's error object, a bug a logged 500 `server_error`), the
 headers the real API sends with every answer, and the dispatch to the worker's `Answerer`
-(generated text, `core/generated.py`, or a recorded corpus, `core/replayed.py`). Transports only
-frame and send the bytes.
+(generated text, `core/generated.py`, or a recorded corpus, `core/replayed.py`). Around the
+dispatch, for the POST endpoints, the simulated engine: a request's `x-mock-*` control headers
+(`core/control.py`), faults on purpose (`core/faults.py`), rate limits (`core/limits.py`) and the
+engine's slots (`core/load.py`); each costs one check on the hot path when it is off.
+Transports only frame and send the bytes.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
+from sanic_mock.core import control as controls
+from sanic_mock.core.control import STATUS_FAULTS, Control, Fault, Pairs
+from sanic_mock.core.faults import Faults, InjectedError, applied
+from sanic_mock.core.limits import Limits, RateLimited
+from sanic_mock.core.load import Engine
 from sanic_mock.core.reply import JSON, SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.core.store import ResponseStore
 from sanic_mock.endpoints import (
@@ -34,6 +43,7 @@ from sanic_mock.endpoints import (
     Endpoint,
 )
 from sanic_mock.errors import AuthenticationError, InvalidRequest, OpenAIError, ServerError
+from sanic_mock.settings import FaultSettings
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog
 
@@ -58,15 +68,18 @@ class Answerer(Protocol):
     catalog: Catalog
     store: ResponseStore  # the Responses API's stored responses
 
-    def chat(self, raw: bytes) -> Reply: ...
+    def chat(self, raw: bytes, control: Control | None = None) -> Reply: ...
 
-    def completions(self, raw: bytes) -> Reply: ...
+    def completions(self, raw: bytes, control: Control | None = None) -> Reply: ...
 
-    def embeddings(self, raw: bytes) -> Reply: ...
+    def embeddings(self, raw: bytes, control: Control | None = None) -> Reply: ...
 
-    def responses(self, raw: bytes) -> Reply: ...
+    def responses(self, raw: bytes, control: Control | None = None) -> Reply: ...
 
-    def input_tokens(self, raw: bytes) -> Reply: ...
+    def input_tokens(self, raw: bytes, control: Control | None = None) -> Reply: ...
+
+
+Handler = Callable[..., Reply]  # an answerer's method: (body) or (body, control)
 
 
 class Ready(NamedTuple):
@@ -76,6 +89,14 @@ class Ready(NamedTuple):
     head: Head
     body: bytes
 
+
+# What a 429 fault says besides its error object: retry in a second, no requests left.
+RATE_LIMITED: Head = (
+    (b"retry-after", b"1"),
+    (b"x-ratelimit-limit-requests", b"10000"),
+    (b"x-ratelimit-remaining-requests", b"0"),
+    (b"x-ratelimit-reset-requests", b"1s"),
+)
 
 HEALTHY = Ready(200, ((b"content-type", JSON.encode()),), HEALTH_BODY)
 
@@ -87,6 +108,7 @@ class Later(NamedTuple):
     request_id: str
     started: float  # the request's arrival, on `clock.monotonic`
     clock: Clock
+    extra: Head = ()  # the rate-limit headers (`core/limits.py`)
 
     def head(self) -> Head:
         """The answer's headers: a stream's as of now (they go out with its first frame), a
@@ -97,7 +119,8 @@ class Later(NamedTuple):
         else:
             now = self.clock.monotonic()
         head = answer_head(reply.content_type, self.request_id, self.started, now)
-        return head + reply.headers if reply.headers else head
+        extra = reply.headers + self.extra if self.extra else reply.headers
+        return head + extra if extra else head
 
 
 def answer_head(content_type: str, request_id: str, started: float, now: float) -> Head:
@@ -155,6 +178,10 @@ class Service:
         clock: Clock = SYSTEM,
         error_ids: IdSource | None = None,
         forward: bool = False,
+        faults: FaultSettings | None = None,
+        seed: int = 0,
+        limits: Limits | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.answerer = answerer
         self.authorization = authorization
@@ -162,6 +189,14 @@ class Service:
         self.ids = answerer.ids
         self.error_ids = error_ids or IdSource()
         self.forward = forward
+        faults = faults or FaultSettings()
+        self.faults = Faults(faults, seed)
+        self._fault_rate = faults.rate  # 0: no draw at all (the hot path)
+        self._control_headers = faults.control_headers
+        self.limits = limits
+        self.engine = engine
+        # Nothing to simulate around the answerer unless a request brings control headers.
+        self._plain = not (faults.rate or limits or engine)
         self._posts = {
             CHAT: answerer.chat,
             COMPLETIONS: answerer.completions,
@@ -188,9 +223,11 @@ class Service:
         started: float,
         param: str = "",
         query: str = "",
+        control: Pairs | None = None,
     ) -> Ready | Later:
         """The answer to one request; `param` is the path parameter (`MODEL`'s model id, a
-        response id) and `query` the query string (read by `RESPONSE_ITEMS`)."""
+        response id), `query` the query string (read by `RESPONSE_ITEMS`), `control` the
+        request's `x-mock-*` headers (`core/control.py`), if it has any."""
         if endpoint is HEALTH:
             return HEALTHY
         try:
@@ -198,11 +235,24 @@ class Service:
             handler = self._posts.get(endpoint)
             if handler is None:
                 return self._read(endpoint, param, started, query)
-            reply = handler(body)
+            if control is None and self._plain:
+                reply = handler(body)  # the hot path
+                extra: Head = ()
+            else:
+                simulated = self._simulated(handler, body, control, started)
+                if isinstance(simulated, Ready):
+                    return simulated
+                reply, extra = simulated
+                if reply.reset:
+                    return Later(reply, self.ids.request(), started, self.clock, extra)
         except Unanswered:
             if self.forward:
                 raise
             return self.failed(InvalidRequest("No recorded exchange matches this request."), "")
+        except RateLimited as error:
+            head = answer_head(JSON, self.error_ids.request(), started, self.clock.monotonic())
+            head += ((b"retry-after", b"%d" % error.retry_after), *error.head)
+            return Ready(429, head, error.render())
         except OpenAIError as error:
             return self.failed(error, f"{endpoint.method} {endpoint.path}{param}")
         except Exception:
@@ -210,9 +260,44 @@ class Service:
         request_id = self.ids.request()
         whole = reply.at_once()
         if whole is None:
-            return Later(reply, request_id, started, self.clock)
+            return Later(reply, request_id, started, self.clock, extra)
         head = answer_head(reply.content_type, request_id, started, self.clock.monotonic())
-        return Ready(200, head + reply.headers if reply.headers else head, whole)
+        extra = reply.headers + extra if reply.headers else extra
+        return Ready(200, head + extra if extra else head, whole)
+
+    def _simulated(
+        self, handler: Handler, body: bytes, control: Pairs | None, started: float
+    ) -> Ready | tuple[Reply, Head]:
+        """The engine around the answerer: control headers, faults, rate limits, slots. A
+        status fault's answer, or the reply and the rate-limit headers."""
+        asked: Control | None = None
+        if control and self._control_headers:
+            asked = controls.parse(control)
+        if self._fault_rate and (asked is None or asked.fault is None):
+            drawn = self.faults.draw()
+            if drawn is not None:
+                asked = (asked or controls.NONE)._replace(fault=drawn)
+        extra = () if self.limits is None else self.limits.take(len(body), started)
+        if asked is None:
+            reply = handler(body)
+        else:
+            fault = asked.fault
+            if fault is not None and fault.kind in STATUS_FAULTS:
+                return self._injected(fault, started)
+            reply = handler(body, asked)
+            if fault is not None:
+                reply = applied(fault, reply)
+        if self.engine is not None:
+            reply = self.engine.admit(reply, started)
+        return reply, extra
+
+    def _injected(self, fault: Fault, started: float) -> Ready:
+        """A status fault's answer; a 429 says when to retry, as the real API does."""
+        error = InjectedError(fault.kind)
+        head = answer_head(JSON, self.error_ids.request(), started, self.clock.monotonic())
+        if fault.kind == "429":
+            head += RATE_LIMITED if self.limits is None else (RATE_LIMITED[0], *self.limits.head())
+        return Ready(error.status, head, error.render())
 
     def _read(self, endpoint: Endpoint, param: str, started: float, query: str) -> Ready:
         """The endpoints that read (or delete, or cancel) what the worker holds: the model

@@ -27,6 +27,7 @@ from sanic_mock.record.app import create_record_app  # noqa: E402
 from sanic_mock.run.processes import (  # noqa: E402
     GRACE_S,
     exit_now,
+    stop_now,
     stop_now_on_signals,
     supervise,
 )
@@ -108,11 +109,24 @@ def _serve(settings: Settings, sock: socket.socket, worker: bool) -> None:
     app = AppLoader(factory=functools.partial(factory, settings)).load()
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = min(app.config.GRACEFUL_SHUTDOWN_TIMEOUT, GRACE_S)
 
-    if worker:
+    @app.after_server_start
+    async def stop_signals_that_are_never_lost(app: Sanic[Any, Any]) -> None:
+        # Sanic's handlers call `app.stop`, which stops the loop: during this start-up event
+        # (the server already answers, so /health can be 200) that stop only ends the event,
+        # and the `run_forever` that follows never stops. Here a signal ends the process at once
+        # until Sanic marks the app serving; after that it is Sanic's graceful stop.
+        loop = asyncio.get_running_loop()
 
-        @app.after_server_start
-        async def leave_sigint_to_the_supervisor(app: Sanic[Any, Any]) -> None:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)  # Sanic's
+        def on_stop(signum: int) -> None:
+            if app.state.is_running:
+                app.stop(terminate=False)
+            else:
+                stop_now(signum)
+
+        for signum in (signal.SIGTERM,) if worker else (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_stop, signum)
+        if worker:  # SIGINT is the supervisor's (run/processes.py)
+            loop.remove_signal_handler(signal.SIGINT)  # Sanic's
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     @app.before_server_stop

@@ -32,7 +32,8 @@ from typing import Any
 from sanic_mock.core.service import Later, Ready, Service
 from sanic_mock.endpoints import EXACT, Endpoint
 from sanic_mock.errors import OpenAIError, too_large
-from sanic_mock.serve.pacing import due_times, send_paced
+from sanic_mock.serve.pacing import due_times, send_paced, sleep_until
+from sanic_mock.serve.resets import StreamReset, reset_stream
 from sanic_mock.serve.sanic_app import create_app
 from sanic_mock.settings import Settings
 
@@ -61,11 +62,22 @@ async def drain(receive: Receive) -> None:
             return
 
 
-def _authorization(headers: list[tuple[bytes, bytes]]) -> str | None:
+def _parts(
+    headers: list[tuple[bytes, bytes]],
+) -> tuple[str | None, list[tuple[bytes, bytes]] | None]:
+    """The request's `Authorization` header and its `x-mock-*` headers (None: none)."""
+    authorization: str | None = None
+    control: list[tuple[bytes, bytes]] | None = None
     for name, value in headers:
-        if name.lower() == b"authorization":
-            return value.decode("latin-1")
-    return None
+        name = name.lower()
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name.startswith(b"x-mock-"):
+            if control is None:
+                control = []
+            control.append((name, value))
+    return authorization, control
 
 
 class Direct:
@@ -100,7 +112,8 @@ class Direct:
             if found is None:
                 return  # the client went away before sending its request
             body = found
-        answer = service.answer(endpoint, _authorization(scope["headers"]), body, started)
+        authorization, control = _parts(scope["headers"])
+        answer = service.answer(endpoint, authorization, body, started, control=control)
         if isinstance(answer, Ready):
             await self._send(send, answer)
         else:
@@ -111,6 +124,10 @@ class Direct:
         start with the first frame, then a body message per frame), each once it is due."""
         reply = later.reply
         due = due_times(reply.due(), asyncio.get_running_loop(), later.started)
+        if reply.reset and reply.frames is None:
+            # a JSON answer that resets: nothing is sent, the server aborts (`serve/resets.py`)
+            await sleep_until(asyncio.get_running_loop(), due[0])
+            raise StreamReset()
         if reply.frames is None:
 
             async def send_body(body: bytes, last: bool) -> None:
@@ -130,9 +147,12 @@ class Direct:
             if not started:
                 started = True
                 await send(start)
-            await send({"type": "http.response.body", "body": frame, "more_body": not last})
+            more = not last or reply.reset
+            await send({"type": "http.response.body", "body": frame, "more_body": more})
 
         await send_paced(send_frame, reply.frames, due)
+        if reply.reset and not await reset_stream(send):
+            raise StreamReset()
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
         """The whole request body, within the limit (`PayloadTooLarge` past it, after reading

@@ -31,7 +31,7 @@ from sanic.server.protocols.http_protocol import HttpProtocol
 from sanic_mock.core.service import Ready, Service
 from sanic_mock.endpoints import EXACT, Endpoint
 from sanic_mock.serve.h1 import CHUNKED, LAST_CHUNK, chunked, head_bytes, response_bytes
-from sanic_mock.serve.pacing import due_times, pacer
+from sanic_mock.serve.pacing import due_times, pacer, reset
 
 log = logging.getLogger("sanic_mock")
 
@@ -51,6 +51,7 @@ class Request(NamedTuple):
     authorization: str | None
     body: bytes
     size: int  # of the whole request in the buffer, head and body
+    control: list[tuple[bytes, bytes]] | None = None  # its x-mock-* headers
 
 
 class Wait(enum.Enum):
@@ -66,7 +67,8 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
         return Wait.MORE if len(buf) < max_head else None
     if end >= max_head:
         return None
-    lines = bytes(buf[:end]).split(b"\r\n")
+    head = bytes(buf[:end])
+    lines = head.split(b"\r\n")
     parts = lines[0].split(b" ")
     if len(parts) != 3 or parts[2] != b"HTTP/1.1":
         return None
@@ -93,15 +95,28 @@ def parse(buf: bytearray, max_head: int, max_body: int) -> Request | Wait | None
                 return None
         elif name in _SANICS:
             return None
+    # the x-mock-* headers in a second pass, only when there are any: one search otherwise
+    control = _control(lines) if b"x-mock-" in head.lower() else None
     start = end + 4
     if parts[0] == b"GET":
-        return None if length else Request(endpoint, authorization, b"", start)
+        return None if length else Request(endpoint, authorization, b"", start, control)
     if length is None or length > max_body:
         return None
     size = start + length
     if len(buf) < size:
         return Wait.MORE if size <= HOLD else None
-    return Request(endpoint, authorization, bytes(buf[start:size]), size)
+    return Request(endpoint, authorization, bytes(buf[start:size]), size, control)
+
+
+def _control(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
+    """The `x-mock-*` header lines of a head, as (lower-cased name, value) pairs."""
+    found = []
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.lower()
+        if name.startswith(b"x-mock-"):
+            found.append((name, value))
+    return found or None
 
 
 _UNSET = object()
@@ -181,13 +196,19 @@ class DirectProtocol(HttpProtocol):
         transport = self.transport
         assert transport is not None
         answer = self._service.answer(
-            request.endpoint, request.authorization, request.body, started
+            request.endpoint, request.authorization, request.body, started, control=request.control
         )
         if isinstance(answer, Ready):
             transport.write(response_bytes(answer))
             return True
         self._busy = True
         reply = answer.reply
+        if reply.reset:  # a fault: the frames so far, then a TCP reset (the JSON body: none)
+            head = head_bytes(200, answer.head(), CHUNKED)
+            chunks = chunked(reply.frames, head) if reply.frames else [b""]
+            due = due_times(reply.due(), self.loop, started)
+            pacer().write(transport, chunks, due).add_done_callback(lambda _: reset(transport))
+            return False
         if reply.frames is None:
             chunks = [response_bytes(Ready(200, answer.head(), reply.body))]
         else:

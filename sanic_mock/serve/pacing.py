@@ -10,7 +10,8 @@ frame due by then, for all streams, straight to the transports. That avoids a ta
 The fast path hands it whole answers (a delayed JSON body, or a stream with its status line and
 headers in the first write and the closing chunk in the last); Sanic's routes the middle frames
 of a stream. Where there is no raw writer (ASGI under hypercorn and granian), `send_paced` is the
-one loop that sleeps until each frame is due and sends it.
+one loop that sleeps until each frame is due and sends it. Both report how late frames left to
+the loop's `LagWatch` (`core/overload.py`), which warns when the schedule cannot be kept.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ from __future__ import annotations
 import asyncio
 import heapq
 import math
+import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from sanic_mock.core.overload import LagWatch
 
 # The pacer's clock is a wheel of slots RATE per second, matching uvloop, whose clock and timers
 # count whole milliseconds. A frame due at `t` is written in the first slot at or after
@@ -72,6 +77,7 @@ class Pacer:
         self._pending: list[int] = []
         self._timer: asyncio.Handle | None = None
         self._armed = math.inf  # the slot the timer wakes for; -inf: a tick is already queued
+        self.watch = LagWatch()  # how late frames leave (core/overload.py)
 
     def write(self, transport: Any, chunks: list[bytes], due: list[float]) -> asyncio.Future[None]:
         """Write each of `chunks` at its `due` time (on the loop's clock); the future resolves
@@ -103,7 +109,7 @@ class Pacer:
     def _tick(self) -> None:
         self._timer, self._armed = None, math.inf
         now = math.floor(self._loop.time() * RATE + 1e-6)
-        wheel, pending = self._slots, self._pending
+        wheel, pending, watch = self._slots, self._pending, self.watch
         budget = BATCH
         while pending and pending[0] <= now:
             if budget <= 0:
@@ -117,6 +123,7 @@ class Pacer:
                 self._queue(slot, streams[budget:])
                 del streams[budget:]
             budget -= len(streams)
+            watch.add(now - slot, len(streams), now / RATE)
             for stream in streams:
                 transport = stream.transport
                 if transport.is_closing():
@@ -152,6 +159,22 @@ def pacer() -> Pacer:
     return found
 
 
+_LINGER_OFF = struct.pack("ii", 1, 0)
+
+
+def reset(transport: Any) -> None:
+    """Abort a connection with a TCP reset (RST, not FIN): `SO_LINGER` 0, then close."""
+    if transport.is_closing():
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_OFF)
+        except OSError:
+            pass  # not a TCP socket: a plain abort is all there is
+    transport.abort()
+
+
 async def sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
     wait = at - loop.time()
     if wait > 0:
@@ -165,7 +188,10 @@ async def send_paced(
 ) -> None:
     """`send(frame, last)` for each frame once it is due (on the running loop's clock)."""
     loop = asyncio.get_running_loop()
+    watch = pacer().watch
     last = len(frames) - 1
     for k, (frame, at) in enumerate(zip(frames, due, strict=True)):
         await sleep_until(loop, at)
+        now = loop.time()
+        watch.add(int((now - at) * 1000), 1, now)
         await send(frame, k == last)

@@ -35,8 +35,8 @@ from sanic_mock.errors import (
     ServerError,
     too_large,
 )
-from sanic_mock.serve.h1 import chunked
-from sanic_mock.serve.pacing import due_times, pacer, send_paced, sleep_until
+from sanic_mock.serve.h1 import CHUNKED, chunked, head_bytes
+from sanic_mock.serve.pacing import due_times, pacer, reset, send_paced, sleep_until
 from sanic_mock.settings import Settings
 from sanic_mock.wire.ids import IdSource
 
@@ -136,6 +136,14 @@ async def send_later(request: Request, later: Later) -> HTTPResponse | None:
     reply = later.reply
     loop = asyncio.get_running_loop()
     due = due_times(reply.due(), loop, later.started)
+    if reply.reset and isinstance(request.stream, Http):
+        # A fault: the frames so far, then a TCP reset, straight to the transport (the
+        # connection is not Sanic's to keep alive after that).
+        raw = request.transport
+        start = head_bytes(200, later.head(), CHUNKED)
+        await pacer().write(raw, chunked(reply.frames, start) if reply.frames else [b""], due)
+        reset(raw)
+        return None
     if reply.frames is None:
         await sleep_until(loop, due[0])
         return Answer(Ready(200, later.head(), reply.body))
@@ -223,8 +231,20 @@ def _route(state: Any, endpoint: Endpoint) -> Any:
         service: Service = state.service
         authorization = request.headers.get("authorization")
         started = arrival(request)
-        query = request.query_string
-        answer = service.answer(endpoint, authorization, request.body, started, param, query)
+        control = [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in request.headers.items()
+            if name.lower().startswith("x-mock-")
+        ]
+        answer = service.answer(
+            endpoint,
+            authorization,
+            request.body,
+            started,
+            param,
+            request.query_string,
+            control or None,
+        )
         return respond(request, answer)
 
     return route

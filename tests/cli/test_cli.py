@@ -94,6 +94,10 @@ def test_port_and_models_from_environment() -> None:
         ([], {"MOCK_OPENAI_PORT": "-5"}, "--port"),
         ([], {"MOCK_OPENAI_TOKEN_MEAN": "lots"}, "token"),
         (["--corpus", "/nonexistent/corpus.msgpack"], {}, "--corpus"),
+        (["--latency-distribution", "uniform"], {}, "--latency-distribution"),
+        (["--fault-type", "404"], {}, "--fault-type"),
+        ([], {"MOCK_OPENAI_FAULT_RATE": "2"}, "--fault-rate"),
+        (["--load-factor", "3"], {}, "--load-factor"),
     ],
 )
 def test_invalid_values_exit_2_with_one_line(

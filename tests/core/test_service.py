@@ -8,11 +8,13 @@ import logging
 import orjson
 import pytest
 
+from sanic_mock.core.control import Control, Fault
 from sanic_mock.core.reply import Clock, Reply, Unanswered
 from sanic_mock.core.service import HEALTHY, SORRY, Later, Ready, Service
 from sanic_mock.core.store import ResponseStore
 from sanic_mock.endpoints import CHAT, COMPLETIONS, EMBEDDINGS, HEALTH, MODEL, MODELS
 from sanic_mock.errors import NotFound
+from sanic_mock.settings import FaultSettings
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog, list_body, model_body
 
@@ -28,17 +30,19 @@ class Fake:
         self.store = ResponseStore(2, now=lambda: 0.0)
         self.outcome: Reply | Exception = Reply(b"{}")
         self.bodies: list[bytes] = []
+        self.controls: list[Control | None] = []
 
-    def chat(self, raw: bytes) -> Reply:
+    def chat(self, raw: bytes, control: Control | None = None) -> Reply:
         self.bodies.append(raw)
+        self.controls.append(control)
         if isinstance(self.outcome, Exception):
             raise self.outcome
         return self.outcome
 
-    def completions(self, raw: bytes) -> Reply:
+    def completions(self, raw: bytes, control: Control | None = None) -> Reply:
         return Reply(b'"completions"')
 
-    def embeddings(self, raw: bytes) -> Reply:
+    def embeddings(self, raw: bytes, control: Control | None = None) -> Reply:
         return Reply(b'"embeddings"')
 
     def responses(self, raw: bytes) -> Reply:
@@ -48,10 +52,12 @@ class Fake:
         return Reply(b'"input_tokens"')
 
 
-def service(key: str | None = None, forward: bool = False) -> tuple[Service, Fake]:
+def service(
+    key: str | None = None, forward: bool = False, faults: FaultSettings | None = None
+) -> tuple[Service, Fake]:
     fake = Fake()
     errors = IdSource(stem="e" * 21, request_stem="f" * 16)
-    return Service(fake, key, CLOCK, errors, forward=forward), fake
+    return Service(fake, key, CLOCK, errors, forward=forward, faults=faults), fake
 
 
 def error_of(answer: Ready | Later) -> tuple[int, dict[str, object]]:
@@ -171,3 +177,84 @@ def test_models_and_a_model_from_the_catalog() -> None:
     assert isinstance(found, Ready) and found.body == model_body("m1")
     status, error = error_of(svc.answer(MODEL, None, b"", 10.0, "nope"))
     assert status == 404 and error["code"] == "model_not_found"
+
+
+STREAM = Reply(b"", [b"data: 1\n\n", b"data: 2\n\n", b"data: 3\n\n", b"data: [DONE]\n\n"])
+
+
+def test_control_headers_reach_the_answerer_parsed() -> None:
+    svc, fake = service()
+    svc.answer(CHAT, None, b"{}", 10.0, control=[(b"x-mock-tokens", b"7")])
+    svc.answer(CHAT, None, b"{}", 10.0)
+    assert fake.controls == [Control(tokens=7), None]
+
+
+def test_no_control_headers_ignores_them() -> None:
+    svc, fake = service(faults=FaultSettings(control_headers=False))
+    answer = svc.answer(CHAT, None, b"{}", 10.0, control=[(b"x-mock-fault", b"500")])
+    assert isinstance(answer, Ready) and answer.status == 200
+    assert fake.controls == [None]
+
+
+def test_a_bad_control_header_is_a_400_naming_it() -> None:
+    svc, _ = service()
+    status, error = error_of(
+        svc.answer(CHAT, None, b"{}", 10.0, control=[(b"x-mock-tokens", b"x")])
+    )
+    assert status == 400 and "x-mock-tokens" in str(error["message"])
+
+
+@pytest.mark.parametrize("status", ["429", "500", "503"])
+def test_a_status_fault_is_answered_instead_of_the_request(status: str) -> None:
+    svc, fake = service()
+    answer = svc.answer(CHAT, None, b"{}", 10.0, control=[(b"x-mock-fault", status.encode())])
+    code, error = error_of(answer)
+    assert code == int(status) and fake.bodies == []
+    assert isinstance(answer, Ready)
+    head = dict(answer.head)
+    if status == "429":
+        assert error["code"] == "rate_limit_exceeded" and error["type"] == "requests"
+        assert head[b"retry-after"] == b"1"
+        assert head[b"x-ratelimit-remaining-requests"] == b"0"
+    else:
+        assert error["type"] == "server_error" and b"retry-after" not in head
+
+
+def test_a_stream_fault_reaches_the_answerer_and_cuts_its_reply() -> None:
+    svc, fake = service()
+    fake.outcome = STREAM
+    answer = svc.answer(CHAT, None, b"{}", 10.0, control=[(b"x-mock-fault", b"truncate:2")])
+    assert isinstance(answer, Later)
+    assert fake.controls == [Control(fault=Fault("truncate", 2))]
+    assert answer.reply.frames == [b"data: 1\n\n", b"data: 2\n\n"]
+    assert not answer.reply.reset
+
+
+def test_fault_rate_fails_that_share_reproducibly() -> None:
+    def statuses() -> list[int]:
+        svc, fake = service(faults=FaultSettings(rate=0.25, types=("503",)))
+        fake.outcome = Reply(b"{}")
+        out = []
+        for _ in range(2000):
+            answer = svc.answer(CHAT, None, b"{}", 10.0)
+            assert isinstance(answer, Ready)
+            out.append(answer.status)
+        return out
+
+    first = statuses()
+    assert 0.21 < first.count(503) / len(first) < 0.29
+    assert set(first) == {200, 503}
+    assert statuses() == first
+
+
+def test_gets_never_fault() -> None:
+    svc, _ = service(faults=FaultSettings(rate=1.0))
+    answer = svc.answer(MODELS, None, b"", 10.0, control=[(b"x-mock-fault", b"500")])
+    assert isinstance(answer, Ready) and answer.status == 200
+
+
+def test_a_reset_is_sent_later_even_when_nothing_waits() -> None:
+    svc, fake = service()
+    fake.outcome = Reply(b"{}")
+    answer = svc.answer(CHAT, None, b"{}", 10.0, control=[(b"x-mock-fault", b"reset:1")])
+    assert isinstance(answer, Later) and answer.reply.reset and answer.reply.body == b""

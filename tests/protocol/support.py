@@ -80,11 +80,18 @@ class Transport:
         self.base = base
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, json_body: bool = True
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        json_body: bool = True,
+        extra: dict[str, str] | None = None,
     ) -> Answer:
         raise NotImplementedError
 
-    def stream(self, path: str, body: bytes) -> Iterator[bytes]:
+    def stream(
+        self, path: str, body: bytes, extra: dict[str, str] | None = None
+    ) -> Iterator[bytes]:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -99,9 +106,15 @@ class HttpxTransport(Transport):
         self.client = httpx.Client(http1=not h2, http2=h2, verify=False, timeout=timeout)
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, json_body: bool = True
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        json_body: bool = True,
+        extra: dict[str, str] | None = None,
     ) -> Answer:
         headers = {"content-type": "application/json"} if json_body and body else {}
+        headers.update(extra or {})
         resp = self.client.request(method, self.base + path, content=body, headers=headers)
         return Answer(
             resp.status_code,
@@ -110,8 +123,10 @@ class HttpxTransport(Transport):
             resp.content,
         )
 
-    def stream(self, path: str, body: bytes) -> Iterator[bytes]:
-        headers = {"content-type": "application/json"}
+    def stream(
+        self, path: str, body: bytes, extra: dict[str, str] | None = None
+    ) -> Iterator[bytes]:
+        headers = {"content-type": "application/json", **(extra or {})}
         with self.client.stream("POST", self.base + path, content=body, headers=headers) as resp:
             assert resp.status_code == 200, resp.read()
             assert resp.http_version == ("HTTP/2" if self.version == "2" else "HTTP/1.1")
@@ -136,9 +151,15 @@ class H3Transport(Transport):
         )
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, json_body: bool = True
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        json_body: bool = True,
+        extra: dict[str, str] | None = None,
     ) -> Answer:
         headers = {"content-type": "application/json"} if json_body and body else {}
+        headers.update(extra or {})
         resp = self.session.request(method, self.base + path, data=body, headers=headers)  # type: ignore[arg-type]
         assert resp.http_version == 30  # CURL_HTTP_VERSION_3: the answer came over QUIC
         return Answer(
@@ -148,8 +169,10 @@ class H3Transport(Transport):
             resp.content,
         )
 
-    def stream(self, path: str, body: bytes) -> Iterator[bytes]:
-        headers = {"content-type": "application/json"}
+    def stream(
+        self, path: str, body: bytes, extra: dict[str, str] | None = None
+    ) -> Iterator[bytes]:
+        headers = {"content-type": "application/json", **(extra or {})}
         resp = self.session.request(
             "POST", self.base + path, data=body, headers=headers, stream=True
         )

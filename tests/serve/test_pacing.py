@@ -169,3 +169,25 @@ def test_pacer_never_writes_a_frame_early() -> None:
         for at, wanted in zip(transport.at, due, strict=True):
             assert at >= wanted - SLACK - 1e-6
         assert transport.at == sorted(transport.at)
+
+
+def test_a_blocked_loop_is_reported_as_pacing_lag(caplog: pytest.LogCaptureFixture) -> None:
+    """Frames due every millisecond while the loop is blocked for 30 ms at a time leave late:
+    the pacer's watch sees a p99 above 1 ms and warns once."""
+
+    async def run() -> Pacer:
+        loop = asyncio.get_running_loop()
+        pacer = Pacer(loop)
+        at = loop.time() + 0.005
+        frames = [b"x"] * 1200
+        due = [at + k * 0.001 for k in range(len(frames))]
+        done = pacer.write(_Transport(), chunked(frames), due)
+        while not done.done():
+            time.sleep(0.03)  # the loop cannot run the pacer meanwhile
+            await asyncio.sleep(0)
+        return pacer
+
+    caplog.set_level("WARNING", logger="sanic_mock")
+    pacer = asyncio.run(run())
+    assert pacer.watch.warnings == 1
+    assert "cannot keep its schedule" in caplog.text
