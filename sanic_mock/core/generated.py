@@ -53,10 +53,8 @@ from sanic_mock.wire.requests import (
 from sanic_mock.wire.responses_in import input_tokens_body, parse_response
 from sanic_mock.wire.shapes import Shape
 
-R = TypeVar("R")
-_NOT_IN_STRINGS = str.maketrans(
-    "", "", "#*`>|_"
-)  # a parsed request: ChatRequest or CompletionRequest
+R = TypeVar("R")  # a parsed request: ChatRequest or CompletionRequest
+_NOT_IN_STRINGS = str.maketrans("", "", "#*`>|_")  # markdown marks, left out of JSON strings
 
 
 class MockAPI:

@@ -10,6 +10,7 @@ reads `in_progress` until its simulated end, `completed` after; `cancel` before 
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -37,8 +38,6 @@ def _missing(response_id: str) -> NotFound:
 
 class ResponseStore:
     def __init__(self, size: int = DEFAULT_SIZE, now: Callable[[], float] | None = None) -> None:
-        import time
-
         self.size = size
         self._now = now or time.monotonic
         self._stored: OrderedDict[str, Stored] = OrderedDict()

@@ -40,25 +40,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bodies import CHAT, RESPONSE, SCHEMA_FORMAT, TOOL  # tools/bench/bodies.py
+
 HERE = Path(__file__).resolve().parent
-CHAT = {"model": "bench", "messages": [{"role": "user", "content": "Benchmark me."}]}
-# A tool and a response format of the size agents send (tools/bench/run.py uses the same).
-WEATHER = {
-    "type": "object",
-    "properties": {
-        "city": {"type": "string", "description": "City name"},
-        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-        "days": {"type": "integer", "minimum": 1, "maximum": 14},
-    },
-    "required": ["city", "unit", "days"],
-    "additionalProperties": False,
-}
-TOOL = {
-    "type": "function",
-    "function": {"name": "get_weather", "parameters": WEATHER, "strict": True},
-}
-SCHEMA_FORMAT = {"name": "forecast", "schema": WEATHER, "strict": True}
-RESPONSE = {"model": "bench", "input": "Benchmark me.", "store": False}
 SCENARIOS: dict[str, tuple[str, str, dict[str, object] | None]] = {
     "chat-json": ("POST", "/v1/chat/completions", CHAT),
     "chat-stream": ("POST", "/v1/chat/completions", {**CHAT, "stream": True}),

@@ -28,9 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from bodies import CHAT, RESPONSE, SCHEMA_FORMAT, TOOL  # tools/bench/bodies.py
 
 HERE = Path(__file__).resolve().parent
-CHAT_BODY = {"model": "bench", "messages": [{"role": "user", "content": "Benchmark me."}]}
 SERVER_CPU, CLIENT_CPU = "0", "1"
 
 
@@ -152,7 +152,7 @@ def startup(*extra: str) -> tuple[float, float]:
     with process(mock(port, *extra), None) as proc:
         while True:
             try:
-                answer = httpx.post(f"{url_of(port)}/v1/chat/completions", json=CHAT_BODY)
+                answer = httpx.post(f"{url_of(port)}/v1/chat/completions", json=CHAT)
                 if answer.status_code == 200:
                     return time.monotonic() - started, memory_mb(proc.pid)[1]
             except httpx.HTTPError:
@@ -183,7 +183,7 @@ def capture(port: int, canned: Path, tokens: int) -> None:
     """The mock's own answers of `tokens` tokens, as the baselines' canned bytes."""
     canned.mkdir(exist_ok=True)
     url = f"{url_of(port)}/v1/chat/completions"
-    body = {**CHAT_BODY, "max_tokens": tokens, "ignore_eos": True}
+    body = {**CHAT, "max_tokens": tokens, "ignore_eos": True}
     (canned / "json.bin").write_bytes(httpx.post(url, json=body).content)
     (canned / "sse.bin").write_bytes(httpx.post(url, json={**body, "stream": True}).content)
 
@@ -199,21 +199,6 @@ http {{ access_log off; keepalive_requests 1000000;
 """
 
 
-WEATHER = {
-    "type": "object",
-    "properties": {
-        "city": {"type": "string", "description": "City name"},
-        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-        "days": {"type": "integer", "minimum": 1, "maximum": 14},
-    },
-    "required": ["city", "unit", "days"],
-    "additionalProperties": False,
-}
-TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": WEATHER}}
-SCHEMA = {"name": "forecast", "schema": WEATHER, "strict": True}
-RESPONSE = {"model": "bench", "input": "Benchmark me.", "store": False}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -224,7 +209,7 @@ def main() -> None:
     r, d = args.repeat, args.duration
     rows: list[tuple[str, str, str, str]] = []
     canned = Path(tempfile.mkdtemp(prefix="mock-bench-"))
-    json_body = {**CHAT_BODY, "max_tokens": 256}
+    json_body = {**CHAT, "max_tokens": 256}
     sse_body = {**json_body, "stream": True}
 
     # mock-openai and bare Sanic are up together and measured turn about, so a drift in the
@@ -246,7 +231,7 @@ def main() -> None:
         "tools": ("/v1/chat/completions", {**json_body, "tools": [TOOL]}),
         "schema": (
             "/v1/chat/completions",
-            {**json_body, "response_format": {"type": "json_schema", "json_schema": SCHEMA}},
+            {**json_body, "response_format": {"type": "json_schema", "json_schema": SCHEMA_FORMAT}},
         ),
     }
     s_rate: dict[str, list[float]] = {k: [] for k in shaped}
