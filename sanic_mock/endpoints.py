@@ -71,9 +71,25 @@ ENDPOINTS = (
 # The endpoints without a path parameter, by (method, path): what the fast paths answer.
 EXACT: dict[tuple[str, str], Endpoint] = {(e.method, e.path): e for e in ENDPOINTS if not e.param}
 # Recorded exchanges of these endpoints are served from a recorded corpus.
-REPLAYABLE: dict[str, Endpoint] = {e.path: e for e in (CHAT, COMPLETIONS, EMBEDDINGS)}
+REPLAYABLE: dict[str, Endpoint] = {
+    e.path: e for e in (CHAT, COMPLETIONS, EMBEDDINGS, RESPONSES, INPUT_TOKENS)
+}
+
+# The operations on a stored response, by a response id in the path.
+STORED = (RESPONSE, RESPONSE_DELETE, RESPONSE_ITEMS, RESPONSE_CANCEL)
 
 HEALTH_BODY = b'{"status":"ok"}'
+
+
+def stored_response(method: str, path: str) -> tuple[Endpoint, str] | None:
+    """(endpoint, response id) of an operation on a stored response (`GET /v1/responses/ID`,
+    `…/input_items`, `DELETE`, `POST …/cancel`), or None for another path."""
+    for e in STORED:
+        if method == e.method and path.startswith(e.path) and path.endswith(e.suffix):
+            response_id = path[len(e.path) : len(path) - len(e.suffix)]
+            if response_id and "/" not in response_id:
+                return e, response_id
+    return None
 
 
 def split_endpoint(path: str) -> tuple[str, str]:

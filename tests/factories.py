@@ -8,14 +8,18 @@ part and parses mode strings as the CLI does (a bad one raises the CLI's `Settin
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
 from hypothesis import strategies as st
 
+from sanic_mock.core.answerers import answerer_for
+from sanic_mock.core.replayed import ReplayAPI
+from sanic_mock.corpus import io
 from sanic_mock.corpus.cuts import cut_texts
 from sanic_mock.corpus.exchanges import Exchange
-from sanic_mock.corpus.format import ENCODINGS, Articles
+from sanic_mock.corpus.format import ENCODINGS, Articles, Corpus
 from sanic_mock.settings import (
     GenerationSettings,
     Http2Engine,
@@ -30,6 +34,8 @@ from sanic_mock.settings import (
     TimingSettings,
     TLSSettings,
 )
+from sanic_mock.wire import responses
+from sanic_mock.wire.responses_in import parse_response
 
 # flat name -> (part, field of that part)
 FIELDS: dict[str, tuple[str, str]] = {
@@ -183,3 +189,57 @@ def cut_articles(texts: list[str]) -> Articles:
     text = "".join(texts).encode("utf-8")
     first, *others = (Articles(text, *cut_texts(texts, name), name) for name in ENCODINGS)
     return Articles(text, first.piece_ends, first.article_ends, first.encoding, tuple(others))
+
+
+RESPONSES = "/v1/responses"
+
+
+def message_item(text: str, item_id: str = "msg_rec") -> dict[str, Any]:
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+    return {
+        "id": item_id,
+        "type": "message",
+        "status": "completed",
+        "content": [part],
+        "role": "assistant",
+    }
+
+
+def call_item(call_id: str = "call_rec", item_id: str = "fc_rec") -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "type": "function_call",
+        "status": "completed",
+        "arguments": '{"city":"Oslo"}',
+        "call_id": call_id,
+        "name": "get_weather",
+    }
+
+
+def response_exchange(
+    request: dict[str, Any],
+    output: list[dict[str, Any]],
+    rid: str = "resp_rec",
+    stream: bool = False,
+) -> Exchange:
+    """A recorded `POST /v1/responses`: the response generated mode would make of `output`
+    (`wire/responses.py`), as JSON or, with `stream`, as its events 10 ms apart."""
+    request = {**request, "stream": True} if stream else request
+    echo = parse_response(orjson.dumps(request)).echo
+    usage = responses.usage(7, 5, 0)
+    final = responses.response(rid, 100, echo, "completed", output, usage, 101)
+    if not stream:
+        return Exchange(RESPONSES, 200, request, body=final, duration_us=40_000)
+    items = [responses.Item(item, []) for item in output]
+    steps = responses.events(responses.unfinished(final, "in_progress"), final, items)
+    data = tuple(e.split("\ndata: ", 1)[1] for e in b"".join(steps).decode().split("\n\n")[:-1])
+    times = tuple(10_000 * (k + 1) for k in range(len(data)))
+    return Exchange(RESPONSES, 200, request, events=data, times_us=times, duration_us=times[-1])
+
+
+def replay_api(path: Path, *exchanges: Exchange, **options: Any) -> ReplayAPI:
+    """The `ReplayAPI` a worker builds for a corpus of `exchanges`, written to `path`."""
+    io.write(path, Corpus(kind="recorded", generator={}, exchanges=exchanges))
+    api = answerer_for(settings(corpus=path, **options))
+    assert isinstance(api, ReplayAPI)
+    return api

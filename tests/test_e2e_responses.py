@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from tests.servers import Server, running
-from tests.spec import validate, validate_event
+from tests.spec import response_events, validate
 
 WEATHER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -54,15 +54,7 @@ def stream(server: Server, body: dict[str, Any]) -> list[dict[str, Any]]:
     ) as resp:
         assert resp.headers["content-type"].startswith("text/event-stream")
         raw = resp.read()
-    events = []
-    for block in raw.split(b"\n\n")[:-1]:
-        head, data = block.split(b"\n")
-        event = orjson.loads(data.removeprefix(b"data: "))
-        assert head == b"event: " + event["type"].encode()
-        validate_event(event)
-        events.append(event)
-    assert [e["sequence_number"] for e in events] == list(range(len(events)))
-    return events
+    return response_events(raw)
 
 
 def test_create_text(client: openai.OpenAI, server: Server) -> None:

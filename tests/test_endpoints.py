@@ -16,9 +16,14 @@ from sanic_mock.endpoints import (
     MODEL,
     MODELS,
     REPLAYABLE,
+    RESPONSE,
+    RESPONSE_CANCEL,
+    RESPONSE_DELETE,
+    RESPONSE_ITEMS,
     RESPONSES,
     endpoint_for_body,
     split_endpoint,
+    stored_response,
 )
 
 
@@ -87,7 +92,26 @@ def test_replayable() -> None:
         "/v1/chat/completions": CHAT,
         "/v1/completions": COMPLETIONS,
         "/v1/embeddings": EMBEDDINGS,
+        "/v1/responses": RESPONSES,
+        "/v1/responses/input_tokens": INPUT_TOKENS,
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/v1/responses/resp_1", (RESPONSE, "resp_1")),
+        ("DELETE", "/v1/responses/resp_1", (RESPONSE_DELETE, "resp_1")),
+        ("GET", "/v1/responses/resp_1/input_items", (RESPONSE_ITEMS, "resp_1")),
+        ("POST", "/v1/responses/resp_1/cancel", (RESPONSE_CANCEL, "resp_1")),
+        ("POST", "/v1/responses/input_tokens", None),
+        ("POST", "/v1/responses", None),
+        ("GET", "/v1/responses/", None),
+        ("GET", "/v1/responses/a/b", None),
+    ],
+)
+def test_stored_response(method: str, path: str, expected: object) -> None:
+    assert stored_response(method, path) == expected
 
 
 @pytest.mark.parametrize(

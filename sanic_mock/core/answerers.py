@@ -23,7 +23,8 @@ def answerer_for(
     if corpus.articles is None:
         models, seed = settings.server.models, fresh_seed(settings.generation.seed)
         count = PromptCounter(settings.generation.token_count is TokenCount.EXACT)
-        return ReplayAPI(corpus, settings.replay, models, seed, clock, ids, count)
+        size = settings.server.response_store_size
+        return ReplayAPI(corpus, settings.replay, models, seed, clock, ids, count, size)
     pools = load_pools(settings, corpus)
     return MockAPI(
         pools,

@@ -16,14 +16,14 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import orjson
 
 from sanic_mock.core.control import Control
 from sanic_mock.core.latency import Latency
 from sanic_mock.core.reply import SYSTEM, Clock, Reply
-from sanic_mock.core.store import DEFAULT_SIZE, ResponseStore, Stored
+from sanic_mock.core.store import DEFAULT_SIZE, ResponseStore, Stored, with_ids
 from sanic_mock.corpus.pool import Pools, TextPool
 from sanic_mock.encodings import O200K, encoding_name
 from sanic_mock.errors import InvalidRequest
@@ -35,7 +35,7 @@ from sanic_mock.settings import (
     TokenCount,
     ToolSettings,
 )
-from sanic_mock.tokens import PromptCounter, tokens_for_chars
+from sanic_mock.tokens import PromptCounter
 from sanic_mock.wire import chat, completions, embeddings, responses, sse
 from sanic_mock.wire.chat import Meta
 from sanic_mock.wire.ids import IdSource
@@ -288,19 +288,16 @@ class MockAPI:
     # -- the Responses API -----------------------------------------------------------------
 
     def input_tokens(self, raw: bytes, control: Control | None = None) -> Reply:
-        return Reply(input_tokens_body(raw, self.count))
+        return Reply(input_tokens_body(raw, self.count, self.store.conversation))
 
     def responses(self, raw: bytes, control: Control | None = None) -> Reply:
         """`POST /v1/responses`: one choice made as for chat (tools, `text.format`, reasoning),
         as output items; stored unless `store: false`; streamed as typed events, timed as a
         chat stream (jitter, prefill and control headers included)."""
-        req = parse_response(raw, self.count)
-        history = self.store.conversation(req.previous) if req.previous else ()
-        gen = req.gen
-        if history:  # the earlier turns are part of the prompt (estimated: ~4 characters a token)
-            added = tokens_for_chars(len(orjson.dumps(history)))
-            gen = gen._replace(prompt_tokens=gen.prompt_tokens + added)
-        gen, said, thinking, sampler, pool = self._said(gen, req.shape, "reasoning.effort", control)
+        req = parse_response(raw, self.count, self.store.conversation)
+        history = req.history  # the earlier turns, counted into the prompt with the input
+        effort = "reasoning.effort"
+        gen, said, thinking, sampler, pool = self._said(req.gen, req.shape, effort, control)
         choice = said[0]
         complete = choice.finish_reason != "length"
         summary = req.summary is not None
@@ -316,7 +313,7 @@ class MockAPI:
         wait = thinking * self._thinking_gap
         as_json = self._timed(orjson.dumps(final), sampler, [choice], gen, control, wait)
         if req.store or req.background:
-            inputs = tuple({**i, "id": i["id"] or self._item_id(i)} for i in req.items)
+            inputs = with_ids(req.items, self.ids)
             due = self.clock.monotonic() + as_json.first_delay if req.background else 0.0
             self.store.put(Stored(final, inputs, history + inputs + tuple(output), due))
         if req.background and not gen.stream:  # answered at once, finished later
@@ -330,7 +327,3 @@ class MockAPI:
         # `response.created` and `response.in_progress` at once, then the steps as a stream's
         paced = self.latency.stream(steps[1:], gen.prompt_tokens, control, wait)
         return Reply(b"", steps, offsets=(0.0, *paced.due()))
-
-    def _item_id(self, item: dict[str, Any]) -> str:
-        prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}
-        return self.ids.item(prefix.get(item.get("type", "message"), "fco"))

@@ -17,6 +17,9 @@ A miss is logged once per distinct request (warning) with the closest recording 
 that differ; under `--on-miss sample` the sampled answer is fitted to the request (`n`,
 `max_tokens`/`max_completion_tokens`, `stream_options`) and named after the request's model.
 
+`POST /v1/responses` and `/v1/responses/input_tokens` go to `ResponseReplay`
+(`core/replayed_responses.py`), by the same rules, with the state a chain of turns needs.
+
 `GET /v1/models` and `/v1/models/{id}` answer with the recorded GET when there is one
 (`RecordedCatalog`), else from the catalog of models (the recorded ones first).
 
@@ -36,8 +39,10 @@ import orjson
 
 from sanic_mock import endpoints
 from sanic_mock.core.control import Control
+from sanic_mock.core.recorded import MISS, RecordedError, hit
+from sanic_mock.core.replayed_responses import ResponseReplay
 from sanic_mock.core.reply import SYSTEM, Clock, Reply, Unanswered
-from sanic_mock.core.store import ResponseStore
+from sanic_mock.core.store import DEFAULT_SIZE, ResponseStore
 from sanic_mock.corpus.answers import Answer, answer, fit
 from sanic_mock.corpus.errors import CorpusError
 from sanic_mock.corpus.exchanges import Exchange
@@ -64,33 +69,13 @@ from sanic_mock.wire.requests import (
     parse_completion,
     parse_embedding,
 )
-from sanic_mock.wire.responses_in import input_tokens_body
 
 log = logging.getLogger("sanic_mock")
 
 COMPLETIONS, EMBEDDINGS = endpoints.COMPLETIONS.path, endpoints.EMBEDDINGS.path
 MODELS = endpoints.MODELS.path
 _TEMPLATES = 4096  # cached stream templates per worker (cleared when full)
-MISS: Headers = ((b"x-mock-replay", b"miss"),)
 _MISSES_LOGGED = 10_000  # distinct missed requests remembered (then logged again)
-
-
-def hit(number: int) -> Headers:
-    return ((b"x-mock-replay", b"hit"), (b"x-mock-replay-exchange", b"%d" % number))
-
-
-class RecordedError(OpenAIError):
-    """A recorded error answer, replayed with its own status and body."""
-
-    def __init__(self, ex: Exchange, headers: Headers) -> None:
-        body = orjson.dumps(ex.body) if ex.body is not None else (ex.text or "").encode()
-        super().__init__(body.decode(errors="replace"))
-        self.status = ex.status
-        self.headers = headers
-        self._body = body
-
-    def render(self) -> bytes:
-        return self._body
 
 
 class RecordedCatalog(Catalog):
@@ -134,17 +119,18 @@ class ReplayAPI:
         clock: Clock = SYSTEM,
         ids: IdSource | None = None,
         count: PromptCounter = EXACT,
+        store_size: int = DEFAULT_SIZE,
     ) -> None:
         """`models` are listed, or with the default list the recorded models first; `seed`
         makes the sampled answers to misses reproducible; `count` counts prompts (for answers
-        recorded without usage)."""
+        recorded without usage); `store_size` bounds the replayed responses kept."""
         self.count = count.warm()
         recorded_models = sorted(corpus.models())
         if models == DEFAULT_MODELS and recorded_models:
             models = tuple(recorded_models) + tuple(
                 m for m in DEFAULT_MODELS if m not in recorded_models
             )
-        self.store = ResponseStore()  # stays empty: nothing is stored from a replay
+        self.store = ResponseStore(store_size, clock.monotonic)  # replayed responses
         self.ids = ids or IdSource()
         self.clock = clock
         ignore = DEFAULT_IGNORE + replay.match_ignore
@@ -161,15 +147,17 @@ class ReplayAPI:
         self._templates: dict[tuple[int, bool, int], Template] = {}
         self._missed: set[bytes] = set()
         self._hits: dict[int, Headers] = {}
+        self._responses = ResponseReplay(self, store_size)
 
     def input_tokens(self, raw: bytes, control: Control | None = None) -> Reply:
-        return Reply(input_tokens_body(raw, self.count))
+        return self._responses.input_tokens(raw)
 
     def responses(self, raw: bytes, control: Control | None = None) -> Reply:
-        """Recorded corpora hold no `/v1/responses` exchanges yet: a miss, by `--on-miss`."""
-        if self.on_miss is MissPolicy.PROXY:
-            raise Unanswered(endpoints.RESPONSES.path)
-        raise self._nothing(endpoints.RESPONSES.path)
+        return self._responses.responses(raw)
+
+    def upstream_body(self, raw: bytes) -> bytes:
+        """A request body as `--on-miss proxy` forwards it (`ResponseReplay.upstream_body`)."""
+        return self._responses.upstream_body(raw)
 
     def chat(self, raw: bytes, control: Control | None = None) -> Reply:
         return self.replay(CHAT, raw)
@@ -193,18 +181,17 @@ class ReplayAPI:
             return matched, True
         if self.on_miss is MissPolicy.PROXY:
             raise Unanswered(endpoint)
-        message, param = self._missed_request(endpoint, doc)
+        error = self.miss(endpoint, doc)
         if self.on_miss is MissPolicy.ERROR:
-            error = InvalidRequest(message, param=param, code="no_recorded_match")
-            error.headers = MISS
             raise error
         found = self.index.sample(endpoint, doc)
         if found is None:
             raise self._nothing(endpoint)
         return found, False
 
-    def _missed_request(self, endpoint: str, doc: Any) -> tuple[str, str | None]:
-        """The explanation of a miss, logged the first time this request misses."""
+    def miss(self, endpoint: str, doc: Any) -> OpenAIError:
+        """The error `--on-miss error` answers a miss with: the closest recording and the
+        fields that differ, logged the first time this request misses."""
         message, param = self.index.explain(endpoint, doc)
         key = self.index.key(endpoint, doc)
         if key not in self._missed:
@@ -212,7 +199,16 @@ class ReplayAPI:
                 self._missed.clear()
             self._missed.add(key)
             log.warning("replay miss on %s: %s", endpoint, message)
-        return message, param
+        error = InvalidRequest(message, param=param, code="no_recorded_match")
+        error.headers = MISS
+        return error
+
+    def hit(self, number: int) -> Headers:
+        """The headers of a hit on exchange `number` (made once)."""
+        headers = self._hits.get(number)
+        if headers is None:
+            headers = self._hits[number] = hit(number)
+        return headers
 
     def _nothing(self, endpoint: str) -> OpenAIError:
         error = NotFound(
@@ -234,10 +230,8 @@ class ReplayAPI:
         shape = 0 if gen is None or not gen.stream else STREAM | (USAGE * gen.include_usage)
         found, matched = self.find(endpoint, parse_body(raw), shape)
         ex = found.exchange
-        if matched:
-            headers = self._hits.get(found.number)
-            if headers is None:
-                headers = self._hits[found.number] = hit(found.number)
+        if matched:  # the cached headers, looked up inline: every replayed request
+            headers = self._hits.get(found.number) or self.hit(found.number)
         else:
             headers = MISS
         if not ex.ok:

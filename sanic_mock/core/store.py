@@ -32,6 +32,20 @@ class Stored(NamedTuple):
     due: float  # monotonic time it completes (a background response), else 0
 
 
+_ITEM_PREFIX = {"message": "msg", "function_call": "fc", "reasoning": "rs"}
+
+
+def with_ids(items: tuple[dict[str, Any], ...], ids: Any) -> tuple[dict[str, Any], ...]:
+    """A request's input items as they are stored (and `input_items` lists them): each with
+    its own id, or one made by `ids` (`.item(prefix)`) in the real API's shape."""
+    return tuple(
+        item
+        if item["id"]
+        else {**item, "id": ids.item(_ITEM_PREFIX.get(item.get("type", "message"), "fco"))}
+        for item in items
+    )
+
+
 def _missing(response_id: str) -> NotFound:
     return NotFound(f"Response with id '{response_id}' not found.", param="response_id")
 
@@ -46,6 +60,9 @@ class ResponseStore:
         self._stored[stored.response["id"]] = stored
         while len(self._stored) > self.size:
             self._stored.popitem(last=False)
+
+    def __contains__(self, response_id: object) -> bool:
+        return response_id in self._stored
 
     def _get(self, response_id: str) -> Stored:
         found = self._stored.get(response_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sanic_mock.corpus.exchanges import Exchange
+from sanic_mock.corpus.exchanges import Exchange, final_response
 from sanic_mock.tokens import split_pieces
 
 
@@ -173,6 +173,22 @@ def fit(ans: Answer, limit: int | None, n: int) -> Answer:
     return replace(ans, choices=choices, usage=None)
 
 
+def _response_preview(ex: Exchange, limit: int) -> str:
+    """A Responses API answer: its function calls, or its first output text."""
+    final = _dict(final_response(ex.chunks()) if ex.streamed else ex.body)
+    items = [_dict(i) for i in _list(final.get("output"))]
+    calls = [str(i.get("name")) for i in items if i.get("type") == "function_call"]
+    if calls:
+        return f"function calls: {', '.join(calls)}"[:limit]
+    for item in items:
+        for part in _list(item.get("content")):
+            text = _str(_dict(part).get("text"))
+            if text is not None:
+                text = text.replace("\n", " ")
+                return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+    return f"status {final.get('status')}"[:limit]
+
+
 def preview(ex: Exchange, limit: int = 60) -> str:
     """A one-line summary of what the answer says, for listings."""
     if not ex.ok:
@@ -180,6 +196,8 @@ def preview(ex: Exchange, limit: int = 60) -> str:
         return f"error: {_str(error.get('message')) or ex.text or ''}"[:limit]
     if ex.endpoint.endswith("/embeddings"):
         return f"{len(_list(_dict(ex.body).get('data')))} embedding(s)"
+    if ex.endpoint.endswith("/responses"):
+        return _response_preview(ex, limit)
     if not ex.endpoint.endswith("completions"):
         return ""
     ans = answer(ex)

@@ -22,6 +22,8 @@ import orjson
 from sanic_mock.corpus.errors import CorpusError
 
 DONE = "[DONE]"
+# The last event of a Responses API stream (it holds the whole response).
+RESPONSE_ENDS = ("response.completed", "response.incomplete", "response.failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,8 @@ def parse_events(events: Iterable[str]) -> list[Any]:
 
 
 def stream_finished(events: list[str] | tuple[str, ...]) -> bool:
-    """Whether a stream reached its end: `[DONE]`, a finish reason, or `response.completed`."""
+    """Whether a stream reached its end: `[DONE]`, a finish reason, or the Responses API's
+    last event (`response.completed`, `.incomplete` or `.failed`)."""
     for data in reversed(events):
         if data == DONE:
             return True
@@ -95,7 +98,7 @@ def stream_finished(events: list[str] | tuple[str, ...]) -> bool:
             continue
         if not isinstance(doc, dict):
             continue
-        if doc.get("type") == "response.completed":
+        if doc.get("type") in RESPONSE_ENDS:
             return True
         choices = doc.get("choices")
         if isinstance(choices, list) and any(
@@ -103,6 +106,16 @@ def stream_finished(events: list[str] | tuple[str, ...]) -> bool:
         ):
             return True
     return False
+
+
+def final_response(chunks: Iterable[Any]) -> dict[str, Any] | None:
+    """The response object a Responses API stream ends with (its last event holds it), from
+    the events parsed as JSON; None for another kind of stream."""
+    for doc in reversed(list(chunks)):
+        if isinstance(doc, dict) and doc.get("type") in RESPONSE_ENDS:
+            response = doc.get("response")
+            return response if isinstance(response, dict) else None
+    return None
 
 
 def to_doc(ex: Exchange) -> dict[str, Any]:

@@ -7,8 +7,9 @@ articles corpus each article's text) as indented JSON, so a diff of two dumps is
 recordings. `diff` pairs the exchanges of two corpora by endpoint and request (repeats in
 order) and says which were added, removed or answered differently, and where. `check` looks at
 the shape of every answer — the fields clients read (`id`, `object`, `choices[].message` /
-`delta` / `text`, `finish_reason`, embedding vectors, error objects) — and at every event of a
-stream, and runs the secret scan.
+`delta` / `text`, `finish_reason`, embedding vectors, a `response` object's `id`, `status` and
+`output`, error objects) — and at every event of a stream (a Responses API event's `type` and
+`sequence_number`), and runs the secret scan.
 """
 
 from __future__ import annotations
@@ -153,9 +154,35 @@ def _problems_embeddings(doc: dict[str, Any]) -> list[str]:
     ]
 
 
+def _problems_response(doc: dict[str, Any], event: bool) -> list[str]:
+    """A Responses API answer: a `response` object, or a stream event (typed, numbered, and
+    those that carry the response, a `response` object)."""
+    if event:
+        if not isinstance(doc.get("type"), str):
+            return ["an event has no type"]
+        out = [] if isinstance(doc.get("sequence_number"), int) else ["no sequence_number"]
+        if "response" not in doc:
+            return out
+        doc = doc["response"] if isinstance(doc["response"], dict) else {}
+    else:
+        out = []
+    if doc.get("object") != "response":
+        return [*out, f"object is {doc.get('object')!r}, expected 'response'"]
+    if not isinstance(doc.get("id"), str) or not isinstance(doc.get("status"), str):
+        out.append("the response has no id or status")
+    if not isinstance(doc.get("output"), list):
+        out.append("output is not a list")
+    return out
+
+
 def _problems_answer(endpoint: str, doc: Any, chunk: bool) -> list[str]:
     if not isinstance(doc, dict):
         return ["the answer is not a JSON object"]
+    if endpoint.endswith("/responses"):
+        return _problems_response(doc, chunk)
+    if endpoint.endswith("/responses/input_tokens"):
+        ok = isinstance(doc.get("input_tokens"), int)
+        return [] if ok else ["input_tokens is not an integer"]
     if endpoint.endswith("/chat/completions"):
         problems = _problems_chat(doc, chunk)
     elif endpoint.endswith("/completions"):

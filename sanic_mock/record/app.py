@@ -22,7 +22,7 @@ from sanic_mock.core.reply import Unanswered
 from sanic_mock.core.service import HEALTHY, Service
 from sanic_mock.corpus import io
 from sanic_mock.corpus.journal import finish_corpus, journal_path, read_journal
-from sanic_mock.endpoints import HEALTH, REPLAYABLE, split_endpoint
+from sanic_mock.endpoints import HEALTH, REPLAYABLE, split_endpoint, stored_response
 from sanic_mock.record.proxy import BadGateway, Recorder, response_headers, upstream_base
 from sanic_mock.sampling import fresh_seed
 from sanic_mock.serve.sanic_app import Answer, arrival, respond, sanic_app
@@ -30,13 +30,16 @@ from sanic_mock.settings import Settings, TokenCount
 from sanic_mock.tokens import PromptCounter
 
 
-async def forward(rec: Recorder, request: Request, path: str) -> HTTPResponse | None:
+async def forward(
+    rec: Recorder, request: Request, path: str, body: bytes | None = None
+) -> HTTPResponse | None:
+    """Send `request` (with `body` in place of its own, if given) upstream, its answer back."""
     cap, upstream = await rec.open(
         request.method,
         path,
         request.query_string,
         rec.headers_out(request.headers.items()),
-        request.body or b"",
+        (request.body or b"") if body is None else body,
     )
     pairs, ctype = response_headers(upstream)
     headers = Header(pairs)
@@ -69,7 +72,8 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
         recorded = io.read(corpus, settings.allow_secrets)
         models, seed = settings.server.models, fresh_seed(settings.generation.seed)
         count = PromptCounter(settings.generation.token_count is TokenCount.EXACT)
-        replay = ReplayAPI(recorded, settings.replay, models, seed, count=count)
+        size = settings.server.response_store_size
+        replay = ReplayAPI(recorded, settings.replay, models, seed, count=count, store_size=size)
         # The recording proxy never asked for --api-key on replayed answers; it still does not.
         service = Service(replay, None, forward=True)
     app = sanic_app(settings, name, configure_logging=True)
@@ -113,16 +117,28 @@ def create_record_app(settings: Settings, name: str = "mock_openai") -> Sanic[An
         return Answer(HEALTHY)
 
     async def proxy(request: Request, path: str = "") -> HTTPResponse | None:
-        endpoint = REPLAYABLE.get(split_endpoint("/" + path)[0])
-        if service is not None and request.method == "POST" and endpoint is not None:
+        named = split_endpoint("/" + path)[0]
+        endpoint = REPLAYABLE.get(named)
+        body = request.body or b""
+        if service is None or replay is None:
+            return await forward(state["rec"], request, "/" + path)
+        stored = stored_response(request.method, named)
+        if stored is not None and stored[1] in replay.store:  # a response the replay gave
+            answer = service.answer(
+                stored[0], None, b"", arrival(request), stored[1], request.query_string
+            )
+            sent = respond(request, answer)
+            return sent if isinstance(sent, HTTPResponse) else await sent
+        if request.method == "POST" and endpoint is not None:
             try:
-                answer = service.answer(endpoint, None, request.body or b"", arrival(request))
+                answer = service.answer(endpoint, None, body, arrival(request))
             except Unanswered:
-                pass
+                # a chained turn goes upstream naming the recorded turn, not the fresh id
+                body = replay.upstream_body(body)
             else:
                 sent = respond(request, answer)
                 return sent if isinstance(sent, HTTPResponse) else await sent
-        return await forward(state["rec"], request, "/" + path)
+        return await forward(state["rec"], request, "/" + path, body)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     app.add_route(proxy, "/", methods=methods, name="proxy_root")

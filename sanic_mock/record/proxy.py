@@ -36,7 +36,7 @@ import orjson
 
 from sanic_mock.corpus import sse
 from sanic_mock.corpus.answers import from_chunks
-from sanic_mock.corpus.exchanges import Exchange, parse_events, stream_finished
+from sanic_mock.corpus.exchanges import Exchange, final_response, parse_events, stream_finished
 from sanic_mock.corpus.journal import Journal, journal_path
 from sanic_mock.corpus.scrub import find_secret, kept_headers, request_body
 from sanic_mock.endpoints import split_endpoint
@@ -97,8 +97,14 @@ class Capture:
     def exchange(self, complete: bool) -> Exchange:
         body, text, model, usage = None, None, None, None
         if self.events is not None:
-            answer = from_chunks(parse_events(self.events))
-            model, usage = answer.model, answer.usage
+            chunks = parse_events(self.events)
+            final = final_response(chunks)  # a Responses API stream's last event
+            if final is not None:
+                model, usage = final.get("model"), final.get("usage")
+                model = model if isinstance(model, str) else None
+            else:
+                answer = from_chunks(chunks)
+                model, usage = answer.model, answer.usage
             complete = complete and stream_finished(self.events)
         elif self.data:
             try:

@@ -36,6 +36,8 @@ from sanic_mock.corpus.exchanges import DONE as DONE_TEXT
 from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.index import USAGE, shape_of
 from sanic_mock.tokens import estimate_tokens, split_pieces
+from sanic_mock.wire import replayed_responses
+from sanic_mock.wire.replayed_responses import ordered as _ordered
 from sanic_mock.wire.sse import DONE
 
 CHAT = endpoints.CHAT.path
@@ -61,12 +63,6 @@ _CHOICE_ORDER = ("index", "message", "logprobs", "finish_reason")
 _TEXT_CHOICE_ORDER = ("text", "index", "logprobs", "finish_reason")  # legacy completions
 _USAGE_ORDER = ("prompt_tokens", "completion_tokens", "total_tokens")
 _MESSAGE_ORDER = ("role", "content", "refusal", "annotations", "audio", "function_call")
-
-
-def _ordered(doc: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
-    out = {k: doc[k] for k in order if k in doc}
-    out.update((k, v) for k, v in doc.items() if k not in out)
-    return out
 
 
 def live_order(body: Any) -> Any:
@@ -350,6 +346,8 @@ def as_sent(ex: Exchange, stream: bool) -> bytes:
     """An exchange's answer as `serve --replay-ids recorded` sends it to a request of its
     kind: SSE frames (`stream`) or one JSON body, converted when recorded the other way
     (`corpus show --exchange N --format sse|json`)."""
+    if ex.ok and ex.endpoint == replayed_responses.RESPONSES:
+        return replayed_responses.as_sent(ex, stream)
     if not ex.ok or not (ex.endpoint == CHAT or ex.endpoint.endswith("/completions")):
         if stream:
             raise CorpusError(f"{ex.describe()} answered with JSON, not a stream")

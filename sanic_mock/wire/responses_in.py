@@ -13,6 +13,7 @@ Tools have the flat shape `{type: "function", name, parameters, strict}`; hosted
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from sanic_mock.errors import InvalidRequest
@@ -26,6 +27,8 @@ from sanic_mock.wire.shapes import OPEN_SCHEMA, OutputFormat, Shape, Tool, ToolU
 MIN_OUTPUT_TOKENS = 16  # the real API's floor for max_output_tokens
 _ROLES = ("user", "assistant", "system", "developer")
 _ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning")
+# A stored conversation by response id (`core/store.py`'s `ResponseStore.conversation`).
+Conversation = Callable[[str], tuple[dict[str, Any], ...]]
 
 
 class ResponseRequest(NamedTuple):
@@ -37,6 +40,7 @@ class ResponseRequest(NamedTuple):
     background: bool
     previous: str | None  # previous_response_id
     summary: str | None  # reasoning.summary
+    history: tuple[dict[str, Any], ...]  # the stored conversation `previous` continues
 
 
 def _parts(content: Any, where: str) -> list[dict[str, Any]]:
@@ -199,34 +203,53 @@ def _reasoning(value: Any) -> tuple[str | None, str | None]:
     return effort, summary
 
 
-def input_tokens_body(body: bytes, count: PromptCounter = EXACT) -> bytes:
-    """`POST /v1/responses/input_tokens`: the input tokens of a `responses` request body."""
+def input_tokens_body(
+    body: bytes, count: PromptCounter = EXACT, conversation: Conversation | None = None
+) -> bytes:
+    """`POST /v1/responses/input_tokens`: the input tokens of a `responses` request body (with
+    the conversation its `previous_response_id` continues)."""
     doc = parse_body(body)
     model = fields.string("model", doc.get("model")) or ""
-    tokens = _prompt_tokens(doc, model, count)[3]
+    tokens = _prompt_tokens(doc, model, count, conversation)[3]
     return b'{"object":"response.input_tokens","input_tokens":%d}' % tokens
+
+
+def _history(previous: Any, conversation: Conversation | None) -> tuple[dict[str, Any], ...]:
+    """The stored items a `previous_response_id` continues."""
+    previous = fields.string("previous_response_id", previous)
+    return conversation(previous) if previous and conversation is not None else ()
 
 
 def _as_messages(items: list[dict[str, Any]], instructions: str | None) -> list[dict[str, Any]]:
     """The input as chat messages, for counting it as a chat prompt is counted."""
-    messages = [{"role": "developer", "content": instructions}] if instructions else []
+    messages: list[dict[str, Any]] = []
+    if instructions:
+        messages.append({"role": "developer", "content": instructions})
     for item in items:
         kind = item.get("type", "message")
+        # `.get`: a stored conversation may hold a replayed answer's items, as recorded
         if kind == "message":
-            messages.append({"role": item["role"], "content": item["content"]})
+            messages.append({"role": item.get("role"), "content": item.get("content")})
         elif kind == "function_call":
-            messages.append({"role": "assistant", "content": item["name"] + item["arguments"]})
+            said = [item.get("name"), item.get("arguments")]
+            content = "".join(s for s in said if isinstance(s, str))
+            messages.append({"role": "assistant", "content": content})
         elif kind == "function_call_output":
-            output = item["output"]
+            output = item.get("output")
             messages.append({"role": "tool", "content": output if isinstance(output, str) else ""})
     return messages
 
 
 def _prompt_tokens(
-    doc: dict[str, Any], model: str, count: PromptCounter
-) -> tuple[list[dict[str, Any]], str | None, Any, int]:
-    """(items, instructions, the last item's kind, input tokens) of a request: counted as the
-    same conversation in chat messages, with the function tools in chat's shape."""
+    doc: dict[str, Any],
+    model: str,
+    count: PromptCounter,
+    conversation: Conversation | None = None,
+) -> tuple[list[dict[str, Any]], str | None, Any, int, tuple[dict[str, Any], ...]]:
+    """(items, instructions, the last item's kind, input tokens, history) of a request: counted
+    as the same conversation in chat messages — the stored items its `previous_response_id`
+    continues (`history`) first, as the API prepends them — with the function tools in chat's
+    shape."""
     items, last = _items(fields.required(doc, "input"))
     instructions = fields.string("instructions", doc.get("instructions"))
     tools = doc.get("tools")
@@ -235,16 +258,25 @@ def _prompt_tokens(
         for t in (tools if isinstance(tools, list) else [])
         if isinstance(t, dict) and t.get("type") == "function"
     ]
-    tokens = count.chat(_as_messages(items, instructions), model, functions or None)
-    return items, instructions, last, tokens
+    previous = doc.get("previous_response_id")
+    history = () if previous is None else _history(previous, conversation)
+    said = [*history, *items] if history else items
+    tokens = count.chat(_as_messages(said, instructions), model, functions or None)
+    return items, instructions, last, tokens, history
 
 
-def parse_response(body: bytes, count: PromptCounter = EXACT) -> ResponseRequest:
-    """A `responses` request; `count` counts its input (`--token-count`)."""
+def parse_response(
+    body: bytes, count: PromptCounter = EXACT, conversation: Conversation | None = None
+) -> ResponseRequest:
+    """A `responses` request; `count` counts its input (`--token-count`), with the stored
+    items its `previous_response_id` continues (`conversation` finds them; raises the real
+    API's 400 for an unknown id)."""
     doc = parse_body(body)
     model = fields.string("model", fields.required(doc, "model"))
     assert model is not None
-    items, instructions, last, prompt_tokens = _prompt_tokens(doc, model, count)
+    items, instructions, last, prompt_tokens, history = _prompt_tokens(
+        doc, model, count, conversation
+    )
     limit = fields.integer("max_output_tokens", doc.get("max_output_tokens"), MIN_OUTPUT_TOKENS)
     temperature = fields.number("temperature", doc.get("temperature"), 0, 2)
     top_p = fields.number("top_p", doc.get("top_p"), 0, 1)
@@ -252,7 +284,7 @@ def parse_response(body: bytes, count: PromptCounter = EXACT) -> ResponseRequest
     store = fields.boolean("store", doc.get("store")) is not False
     background = bool(fields.boolean("background", doc.get("background")))
     parallel = fields.boolean("parallel_tool_calls", doc.get("parallel_tool_calls")) is not False
-    previous = fields.string("previous_response_id", doc.get("previous_response_id"))
+    previous = doc.get("previous_response_id")  # checked by `_history`
     user = fields.string("user", doc.get("user"))
     metadata = doc.get("metadata") or {}
     if not isinstance(metadata, dict):
@@ -286,4 +318,6 @@ def parse_response(body: bytes, count: PromptCounter = EXACT) -> ResponseRequest
         "background": background,
     }
     shape = Shape(use, fmt, effort)
-    return ResponseRequest(gen, tuple(items), shape, echo, store, background, previous, summary)
+    return ResponseRequest(
+        gen, tuple(items), shape, echo, store, background, previous, summary, history
+    )

@@ -151,3 +151,29 @@ def test_any_schema_gives_an_answer_or_a_400(schema: dict[str, Any]) -> None:
 
 
 API = api()
+
+
+def test_a_chained_turn_counts_its_earlier_turns_with_the_tokenizer() -> None:
+    from sanic_mock.tokens import count_chat_prompt
+
+    mock = api()
+    first = orjson.loads(
+        mock.responses(
+            orjson.dumps({"model": "gpt-4o", "input": "Hello there", "max_output_tokens": 20})
+        ).body
+    )
+    said = first["output"][0]["content"][0]["text"]
+    follow = {"model": "gpt-4o", "input": "And then?", "previous_response_id": first["id"]}
+    second = orjson.loads(mock.responses(orjson.dumps(follow)).body)
+    messages = [
+        {"role": "user", "content": "Hello there"},
+        {"role": "assistant", "content": said},
+        {"role": "user", "content": "And then?"},
+    ]
+    expected = count_chat_prompt(messages, "gpt-4o")  # one conversation, as the API counts it
+    assert second["usage"]["input_tokens"] == expected
+    counted = orjson.loads(mock.input_tokens(orjson.dumps(follow)).body)
+    assert counted["input_tokens"] == expected
+    with pytest.raises(InvalidRequest) as caught:
+        mock.input_tokens(orjson.dumps({**follow, "previous_response_id": "resp_nope"}))
+    assert caught.value.code == "previous_response_not_found"

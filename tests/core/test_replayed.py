@@ -8,11 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
-from sanic_mock.core.answerers import answerer_for
 from sanic_mock.core.replayed import ReplayAPI
-from sanic_mock.corpus import io
 from sanic_mock.corpus.exchanges import Exchange
-from sanic_mock.corpus.format import Corpus
 from sanic_mock.errors import InvalidRequest, OpenAIError
 from sanic_mock.settings import SettingsError
 from tests import factories
@@ -31,11 +28,7 @@ USAGE_CHUNK = orjson.dumps(
 
 
 def make(tmp_path: Path, *exchanges: Exchange, **options: Any) -> ReplayAPI:
-    path = tmp_path / "c.corpus"
-    io.write(path, Corpus(kind="recorded", generator={}, exchanges=exchanges))
-    api = answerer_for(factories.settings(corpus=path, **options))
-    assert isinstance(api, ReplayAPI)
-    return api
+    return factories.replay_api(tmp_path / "c.corpus", *exchanges, **options)
 
 
 def events(frames: list[bytes] | None) -> list[Any]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sanic_mock.corpus.answers import answer
+from sanic_mock.corpus.answers import answer, preview
 from sanic_mock.corpus.exchanges import stream_finished
 from tests.factories import (
     STREAM_EVENTS,
+    call_item,
+    message_item,
+    response_exchange,
     stream_exchange,
 )
 
@@ -38,3 +41,10 @@ def test_fit_cuts_pads_and_repeats_choices() -> None:
     padded = fit(Answer([cut]), 5, 1).choices[0]
     assert (padded.text, padded.finish_reason) == ("Ab cdAb cdAb", "length")
     assert fit(Answer([call]), 1, 1).choices[0].tool_calls == [{"id": "call_1"}]
+
+
+def test_preview_of_responses_answers() -> None:
+    ask = {"model": "gpt-4o", "input": "x"}
+    assert preview(response_exchange(ask, [message_item("Hello\nthere")])) == "'Hello there'"
+    streamed = response_exchange(ask, [call_item()], stream=True)
+    assert preview(streamed) == "function calls: get_weather"

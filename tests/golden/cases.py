@@ -15,6 +15,8 @@ import orjson
 from sanic_mock.corpus import io
 from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.format import Corpus
+from sanic_mock.wire import responses
+from sanic_mock.wire.responses_in import parse_response
 
 DATA = Path(__file__).resolve().parent / "data"
 CHAT, COMPLETIONS, EMBEDDINGS = "/v1/chat/completions", "/v1/completions", "/v1/embeddings"
@@ -321,6 +323,44 @@ CASES = [
     Case("replay-timed-stream", "replay-timed", "POST", CHAT, _chat("stream", stream=True)),
     Case("replay-timed-split", "replay-timed", "POST", CHAT, _chat("json", stream=True)),
     Case("replay-error-mode-miss", "replay-strict", "POST", CHAT, _chat("never recorded")),
+    # the Responses API replayed: each kind as recorded, converted, sampled, timed
+    Case("replay-responses-json-json", "replay", "POST", RESPONSES, _response(input="json")),
+    Case(
+        "replay-responses-json-stream",
+        "replay",
+        "POST",
+        RESPONSES,
+        _response(input="json", stream=True),
+    ),
+    Case(
+        "replay-responses-stream-stream",
+        "replay",
+        "POST",
+        RESPONSES,
+        _response(input="stream", stream=True),
+    ),
+    Case("replay-responses-stream-json", "replay", "POST", RESPONSES, _response(input="stream")),
+    Case(
+        "replay-responses-miss-sampled",
+        "replay",
+        "POST",
+        RESPONSES,
+        _response(input="never recorded", max_output_tokens=16, stream=True),
+    ),
+    Case(
+        "replay-timed-responses-stream",
+        "replay-timed",
+        "POST",
+        RESPONSES,
+        _response(input="stream", stream=True),
+    ),
+    Case(
+        "replay-responses-input-tokens",
+        "replay",
+        "POST",
+        "/v1/responses/input_tokens",
+        _response(input="json"),
+    ),
 ]
 
 
@@ -344,9 +384,59 @@ def _usage(prompt: int, completion: int) -> dict[str, int]:
     }
 
 
+def _recorded_responses() -> tuple[Exchange, ...]:
+    """A recorded JSON response (a message) and a recorded stream (a function call), made as
+    generated mode makes them (`wire/responses.py`), and a recorded input token count."""
+    echo = parse_response(orjson.dumps(_response(tools=[_FLAT_TOOL]))).echo
+    message = {
+        "id": "msg_rec",
+        "type": "message",
+        "status": "completed",
+        "content": [
+            {"type": "output_text", "annotations": [], "logprobs": [], "text": "Recorded, é."}
+        ],
+        "role": "assistant",
+    }
+    usage = responses.usage(9, 5, 0)
+    body = responses.response("resp_recjson", 1, echo, "completed", [message], usage, 2)
+    call = {
+        "id": "fc_rec",
+        "type": "function_call",
+        "status": "completed",
+        "arguments": '{"city": "Oslo", "unit": "c"}',
+        "call_id": "call_rec",
+        "name": "get_weather",
+    }
+    final = responses.response("resp_recstream", 1, echo, "completed", [call], usage, 3)
+    tokens = [orjson.dumps(t)[1:-1] for t in ('{"city": ', '"Oslo", ', '"unit": "c"}')]
+    steps = responses.events(
+        responses.unfinished(final, "in_progress"), final, [responses.Item(call, tokens)]
+    )
+    events = tuple(b"".join(steps).decode().split("\n\n")[:-1])
+    data = tuple(e.split("\ndata: ", 1)[1] for e in events)
+    times = tuple(10_000 * (k + 1) for k in range(len(data)))
+    return (
+        Exchange(RESPONSES, 200, _response(input="json"), body=body, duration_us=80_000),
+        Exchange(
+            RESPONSES,
+            200,
+            _response(input="stream", stream=True),
+            events=data,
+            times_us=times,
+            duration_us=times[-1],
+        ),
+        Exchange(
+            RESPONSES + "/input_tokens",
+            200,
+            _response(input="json"),
+            body={"object": "response.input_tokens", "input_tokens": 11},
+        ),
+    )
+
+
 def exchanges() -> tuple[Exchange, ...]:
     """The recorded corpus of the replay cases: JSON and streamed chat answers (one with a tool
-    call), a recorded error, a legacy completion and an embedding."""
+    call), a recorded error, a legacy completion, an embedding and Responses API answers."""
     chat_body = {
         "id": "chatcmpl-rec",
         "object": "chat.completion",
@@ -444,6 +534,7 @@ def exchanges() -> tuple[Exchange, ...]:
             duration_us=5_000,
             model="text-embedding-3-small",
         ),
+        *_recorded_responses(),
     )
 
 

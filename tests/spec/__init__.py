@@ -45,3 +45,17 @@ def validate_event(event: dict[str, Any]) -> None:
     the union's), and against `ResponseStreamEvent`."""
     validate(_event_schemas()[event["type"]], event)
     validate("ResponseStreamEvent", event)
+
+
+def response_events(raw: bytes) -> list[dict[str, Any]]:
+    """A Responses API stream's events, each checked: its `event:` line names its `type`, it is
+    valid against the spec, and the `sequence_number`s count from 0."""
+    events = []
+    for block in raw.split(b"\n\n")[:-1]:
+        head, data = block.split(b"\n")
+        event = json.loads(data.removeprefix(b"data: "))
+        assert head == b"event: " + event["type"].encode()
+        validate_event(event)
+        events.append(event)
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    return events
