@@ -106,6 +106,7 @@ class MockAPI:
             tools or ToolSettings(),
             O200K,
         )
+        self._envs: dict[str, Env] = {}  # the Env of each encoding's pool, made once
 
     def _schema_text(self, rng: random.Random, low: int, high: int) -> str:
         """Whole words of the pool for a string of a generated JSON value, `low`..`high`
@@ -202,7 +203,9 @@ class MockAPI:
         encoding = encoding_name(gen.model)
         pool = self.pools.pool(encoding)
         planned, sampler = self._plan(gen, pool, gen.n, control)
-        env = self.env._replace(pool=pool, encoding=encoding)
+        env = self._envs.get(encoding)
+        if env is None:
+            env = self._envs[encoding] = self.env._replace(pool=pool, encoding=encoding)
         said = shaped(shape, planned, limit, env, sampler)
         if thinking:
             said = [
@@ -215,13 +218,14 @@ class MockAPI:
         """Tool calls, JSON values and reasoning (see the module docstring)."""
         shape = req.shape or Shape(None, None, None)
         gen, said, thinking, sampler, pool = self._said(req.gen, shape, "reasoning_effort", control)
-        req = req._replace(gen=gen, shape=shape)
+        if gen is not req.gen or shape is not req.shape:
+            req = req._replace(gen=gen, shape=shape)
         created = int(self.clock.wall())
         model_json = self._model_json(gen.model)
         wait = thinking * self._thinking_gap
         shown = self.reasoning.content and thinking > 0
-        meta = Meta(self.ids.chat().encode(), created, model_json, self.fingerprint)
-        meta = meta._replace(reasoning_content=shown)
+        rid = self.ids.chat().encode()
+        meta = Meta(rid, created, model_json, self.fingerprint, reasoning_content=shown)
         if not gen.stream:
             body = chat.shaped_body(meta, req, said, pool)
             return self._timed(body, sampler, said, gen, control, wait)
