@@ -194,6 +194,8 @@ class MockAPI:
                 param=effort_param,
                 code="unsupported_parameter",
             )
+        if reasons:
+            _check_reasoning_sampling(gen)
         thinking = self.reasoning.tokens_for(shape.effort or "medium") if reasons else 0
         limit = gen.limit
         if limit is not None:  # the limit caps reasoning and visible tokens together
@@ -338,3 +340,24 @@ class MockAPI:
     def _item_id(self, item: dict[str, Any]) -> str:
         prefix = {"message": "msg", "function_call": "fc", "reasoning": "rs"}
         return self.ids.item(prefix.get(item.get("type", "message"), "fco"))
+
+
+def _check_reasoning_sampling(gen: Generation) -> None:
+    """The real API's 400s for what reasoning models refuse: the legacy `max_tokens`, and a
+    `temperature` other than 1."""
+    if gen.max_tokens:
+        raise InvalidRequest(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+            "'max_completion_tokens' instead.",
+            param="max_tokens",
+            code="unsupported_parameter",
+        )
+    t = gen.temperature
+    if t is not None and t != 1:
+        shown = int(t) if t == int(t) else t  # 0, not 0.0, as the real API writes it
+        raise InvalidRequest(
+            f"Unsupported value: 'temperature' does not support {shown} with this "
+            "model. Only the default (1) value is supported.",
+            param="temperature",
+            code="unsupported_value",
+        )
