@@ -32,6 +32,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+import orjson
+
 from sanic_mock import encodings
 
 _UNIT = re.compile(r" ?[^\W_]+| ?[^\s\w]+| ?_+|\n+|[^\S\n]+")
@@ -131,7 +133,7 @@ def count_chat_prompt(
             if isinstance(calls, list):
                 total += _tool_calls(calls, enc)
     if tools:
-        total += count_text(_tool_text(tools), enc) + 9 - (4 if system else 0)
+        total += count_text(tool_text(tools), enc) + 9 - (4 if system else 0)
         if model.startswith("gpt-5"):
             total += TOOLS_GPT5
     return total
@@ -162,6 +164,24 @@ def _tool_calls(calls: list[Any], enc: str) -> int:
                 total += count_text(value, enc) if isinstance(value, str) else 0
         total += PER_MESSAGE
     return total
+
+
+# `tool_text` per tool list seen, by its JSON: an agent sends the same tools with every turn,
+# and rendering them costs ~10x a lookup. Cleared when full.
+_TOOL_TEXTS: dict[bytes, str] = {}
+TOOL_TEXTS_MAX = 1 << 10
+
+
+def tool_text(tools: Sequence[Any]) -> str:
+    """`_tool_text(tools)`, rendered once per distinct tool list."""
+    key = orjson.dumps(tools)
+    found = _TOOL_TEXTS.get(key)
+    if found is None:
+        found = _tool_text(tools)
+        if len(_TOOL_TEXTS) >= TOOL_TEXTS_MAX:
+            _TOOL_TEXTS.clear()
+        _TOOL_TEXTS[key] = found
+    return found
 
 
 def _tool_text(tools: Sequence[Any]) -> str:

@@ -340,6 +340,29 @@ def test_max_completion_tokens_caps_reasoning_and_text(agentic: Server) -> None:
     assert doc["choices"][0]["finish_reason"] == "length"
 
 
+@pytest.mark.parametrize(
+    ("extra", "param", "code", "message"),
+    [
+        ({"max_tokens": 50}, "max_tokens", "unsupported_parameter", "Use 'max_completion_tokens'"),
+        ({"temperature": 0.2}, "temperature", "unsupported_value", "does not support 0.2"),
+        ({"temperature": 0}, "temperature", "unsupported_value", "does not support 0 with"),
+    ],
+)
+def test_reasoning_models_refuse_what_the_real_api_refuses(
+    client: openai.OpenAI, extra: dict[str, Any], param: str, code: str, message: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="o4-mini", messages=USER, **extra)
+    error = caught.value.body
+    assert isinstance(error, dict)
+    assert (error["param"], error["code"]) == (param, code)
+    assert message in error["message"]
+    # the same fields are fine for a model that does not reason, and temperature 1 for one that does
+    assert client.chat.completions.create(model="gpt-4o-mini", messages=USER, **extra).choices
+    ok = client.chat.completions.create(model="o4-mini", messages=USER, temperature=1)
+    assert ok.choices[0].message.content
+
+
 def test_reasoning_delays_the_first_token_and_can_be_shown() -> None:
     args = ("--pregen-count", "16", "--reasoning-tokens", "low=20", "--reasoning-content")
     with running(*args, "--reasoning-delay-ms-per-token", "10") as server:

@@ -106,6 +106,7 @@ class MockAPI:
             tools or ToolSettings(),
             O200K,
         )
+        self._envs: dict[str, Env] = {}  # the Env of each encoding's pool, made once
 
     def _schema_text(self, rng: random.Random, low: int, high: int) -> str:
         """Whole words of the pool for a string of a generated JSON value, `low`..`high`
@@ -193,6 +194,8 @@ class MockAPI:
                 param=effort_param,
                 code="unsupported_parameter",
             )
+        if reasons:
+            _check_reasoning_sampling(gen)
         thinking = self.reasoning.tokens_for(shape.effort or "medium") if reasons else 0
         limit = gen.limit
         if limit is not None:  # the limit caps reasoning and visible tokens together
@@ -202,7 +205,9 @@ class MockAPI:
         encoding = encoding_name(gen.model)
         pool = self.pools.pool(encoding)
         planned, sampler = self._plan(gen, pool, gen.n, control)
-        env = self.env._replace(pool=pool, encoding=encoding)
+        env = self._envs.get(encoding)
+        if env is None:
+            env = self._envs[encoding] = self.env._replace(pool=pool, encoding=encoding)
         said = shaped(shape, planned, limit, env, sampler)
         if thinking:
             said = [
@@ -215,13 +220,14 @@ class MockAPI:
         """Tool calls, JSON values and reasoning (see the module docstring)."""
         shape = req.shape or Shape(None, None, None)
         gen, said, thinking, sampler, pool = self._said(req.gen, shape, "reasoning_effort", control)
-        req = req._replace(gen=gen, shape=shape)
+        if gen is not req.gen or shape is not req.shape:
+            req = req._replace(gen=gen, shape=shape)
         created = int(self.clock.wall())
         model_json = self._model_json(gen.model)
         wait = thinking * self._thinking_gap
         shown = self.reasoning.content and thinking > 0
-        meta = Meta(self.ids.chat().encode(), created, model_json, self.fingerprint)
-        meta = meta._replace(reasoning_content=shown)
+        rid = self.ids.chat().encode()
+        meta = Meta(rid, created, model_json, self.fingerprint, reasoning_content=shown)
         if not gen.stream:
             body = chat.shaped_body(meta, req, said, pool)
             return self._timed(body, sampler, said, gen, control, wait)
@@ -327,3 +333,24 @@ class MockAPI:
         # `response.created` and `response.in_progress` at once, then the steps as a stream's
         paced = self.latency.stream(steps[1:], gen.prompt_tokens, control, wait)
         return Reply(b"", steps, offsets=(0.0, *paced.due()))
+
+
+def _check_reasoning_sampling(gen: Generation) -> None:
+    """The real API's 400s for what reasoning models refuse: the legacy `max_tokens`, and a
+    `temperature` other than 1."""
+    if gen.max_tokens:
+        raise InvalidRequest(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+            "'max_completion_tokens' instead.",
+            param="max_tokens",
+            code="unsupported_parameter",
+        )
+    t = gen.temperature
+    if t is not None and t != 1:
+        shown = int(t) if t == int(t) else t  # 0, not 0.0, as the real API writes it
+        raise InvalidRequest(
+            f"Unsupported value: 'temperature' does not support {shown} with this "
+            "model. Only the default (1) value is supported.",
+            param="temperature",
+            code="unsupported_value",
+        )

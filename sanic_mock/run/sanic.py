@@ -23,7 +23,6 @@ if _HIDDEN:
 from sanic import Sanic  # noqa: E402
 from sanic.worker.loader import AppLoader  # noqa: E402
 
-from sanic_mock.record.app import create_record_app  # noqa: E402
 from sanic_mock.run.processes import (  # noqa: E402
     GRACE_S,
     exit_now,
@@ -105,7 +104,12 @@ def _serve(settings: Settings, sock: socket.socket, worker: bool) -> None:
         # HTTP/2 by ALPN needs the hypercorn runner; Sanic serves HTTPS/1.1 only.
         ssl_ctx = server_context(settings.tls.cert, settings.tls.key, alpn=("http/1.1",))
     # `record` and `serve --on-miss proxy` run the recording proxy, everything else the mock.
-    factory = create_record_app if settings.record.upstream is not None else create_app
+    factory = create_app
+    if settings.record.upstream is not None:
+        # imported only for the proxy: httpx and what it loads cost ~0.3 s of a cold start
+        from sanic_mock.record.app import create_record_app
+
+        factory = create_record_app
     app = AppLoader(factory=functools.partial(factory, settings)).load()
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = min(app.config.GRACEFUL_SHUTDOWN_TIMEOUT, GRACE_S)
 

@@ -113,9 +113,15 @@ class Instances:
         self._text = text
         self._seed = seed
         self._values: dict[bytes, tuple[bytes, ...]] = {}
+        self._by_object: dict[int, tuple[dict[str, Any], tuple[bytes, ...]]] = {}
 
     def values(self, schema: dict[str, Any]) -> tuple[bytes, ...]:
         """At least one JSON text for `schema` (`{}` when none can be made)."""
+        # A schema object seen before (requests share their parsed tools, `shapes.py`): found
+        # by identity, which the entry keeps alive, so an id is never reused while kept.
+        same = self._by_object.get(id(schema))
+        if same is not None and same[0] is schema:
+            return same[1]
         key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
         found = self._values.get(key)
         if found is None:
@@ -123,6 +129,9 @@ class Instances:
             if len(self._values) >= MAX_SCHEMAS:
                 self._values.clear()
             self._values[key] = found
+        if len(self._by_object) >= MAX_SCHEMAS:
+            self._by_object.clear()
+        self._by_object[id(schema)] = (schema, found)
         return found
 
     def _generate(self, schema: dict[str, Any], key: bytes) -> tuple[bytes, ...]:

@@ -69,6 +69,9 @@ class Generation(NamedTuple):
     seed: int | None
     seed_key: bytes  # what `seed` is combined with: the request minus transport-only fields
     prompt_tokens: int
+    # Checked against the model (reasoning models refuse both, `core/generated.py`):
+    temperature: float | None = None
+    max_tokens: bool = False  # the legacy `max_tokens` was given
 
 
 # The generation fields of /v1/completions. A row's checked value is read by `_generation` under
@@ -148,6 +151,8 @@ def _generation(
         seed,
         _seed_key(doc) if seed is not None else b"",
         prompt_tokens,
+        got.get("temperature"),
+        got.get("max_tokens") is not None,
     )
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+import orjson
+
 from sanic_mock.errors import InvalidRequest
 from sanic_mock.settings import REASONING_EFFORTS
 from sanic_mock.wire import fields
@@ -93,11 +95,31 @@ def _tool_use(doc: dict[str, Any], after_result: bool) -> ToolUse | None:
         raise invalid_type("tools", "an array", tools)
     if not tools:
         raise fields.empty_array("tools")
-    every = [_tool(i, tool) for i, tool in enumerate(tools)]
-    parsed = tuple(tool for tool in every if tool is not None)
+    parsed = _function_tools(tools)
     parallel = fields.boolean("parallel_tool_calls", doc.get("parallel_tool_calls"))
     mode, named = _choice("tool_choice", doc.get("tool_choice"), parsed, nested=True)
     return ToolUse(parsed, mode, named, parallel is not False, False, after_result)
+
+
+# Parsed `tools` lists and `response_format`s, by their JSON: an agent or a benchmark sends the
+# same ones with every request, and checking them again costs ~20x the lookup. The values are
+# shared between requests (and read only), so a schema's generated values can be found by the
+# schema object (`Instances.values`). An invalid list raises before it is kept. Cleared when full.
+_SEEN_TOOLS: dict[bytes, tuple[Tool, ...]] = {}
+_SEEN_FORMATS: dict[bytes, OutputFormat | None] = {}
+SEEN_MAX = 1 << 10
+
+
+def _function_tools(tools: list[Any]) -> tuple[Tool, ...]:
+    key = orjson.dumps(tools)
+    found = _SEEN_TOOLS.get(key)
+    if found is None:
+        every = [_tool(i, tool) for i, tool in enumerate(tools)]
+        found = tuple(tool for tool in every if tool is not None)
+        if len(_SEEN_TOOLS) >= SEEN_MAX:
+            _SEEN_TOOLS.clear()
+        _SEEN_TOOLS[key] = found
+    return found
 
 
 def _tool(index: int, tool: Any) -> Tool | None:
@@ -199,6 +221,19 @@ def _output_format(doc: dict[str, Any]) -> OutputFormat | None:
     value = doc.get("response_format")
     if value is None:
         return None
+    key = orjson.dumps(value)
+    try:
+        return _SEEN_FORMATS[key]
+    except KeyError:
+        pass
+    found = _response_format(value)
+    if len(_SEEN_FORMATS) >= SEEN_MAX:
+        _SEEN_FORMATS.clear()
+    _SEEN_FORMATS[key] = found
+    return found
+
+
+def _response_format(value: Any) -> OutputFormat | None:
     if not isinstance(value, dict):
         raise invalid_type("response_format", "an object", value)
     if value.get("type") is None:

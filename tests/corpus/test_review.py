@@ -51,4 +51,4 @@ def test_check_reads_responses_answers_and_events() -> None:
     )
     (changed,) = diff(before, after)
     assert changed.startswith("~ #1 -> #1 POST /v1/responses")  # in file order, after the stream
-    assert "body.output[0].content[0].text (was \"x\", now \"y\")" in changed
+    assert 'body.output[0].content[0].text (was "x", now "y")' in changed

@@ -167,7 +167,9 @@ CASES = [
         "paced",
         "POST",
         CHAT,
-        _chat(model="gpt-5-mini", reasoning_effort="minimal", stream=True, max_tokens=20),
+        _chat(
+            model="gpt-5-mini", reasoning_effort="minimal", stream=True, max_completion_tokens=20
+        ),
     ),
     Case(
         "error-reasoning-effort",
@@ -175,6 +177,20 @@ CASES = [
         "POST",
         CHAT,
         _chat(reasoning_effort="high"),
+    ),
+    Case(
+        "error-reasoning-max-tokens",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(model="o3-mini", max_tokens=20),
+    ),
+    Case(
+        "error-reasoning-temperature",
+        "generated",
+        "POST",
+        CHAT,
+        _chat(model="gpt-5-mini", temperature=0.2),
     ),
     # the Responses API (issue 13)
     Case("responses-json", "generated", "POST", RESPONSES, _response(max_output_tokens=24)),

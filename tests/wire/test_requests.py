@@ -152,7 +152,9 @@ def test_each_row_reaches_the_generation() -> None:
         gen(stream=True, stream_options={"include_obfuscation": False}).include_obfuscation is False
     )
     sampled = gen(temperature=0.7, top_p=1, presence_penalty=-2, frequency_penalty=2.0)
-    assert sampled == gen()  # validated only
+    assert sampled._replace(temperature=None) == gen()  # validated only (temperature: kept)
+    assert sampled.temperature == 0.7 and gen(max_tokens=7).max_tokens
+    assert not gen(max_completion_tokens=9).max_tokens
 
 
 def test_max_completion_tokens_wins_over_max_tokens_and_completions_ignore_it() -> None:
