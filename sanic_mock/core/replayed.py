@@ -58,10 +58,10 @@ from sanic_mock.wire.replayed import (
     Template,
     assembled,
     live_order,
-    parsed_events,
     restream,
     split,
 )
+from sanic_mock.wire.replayed_responses import parsed_events
 from sanic_mock.wire.requests import (
     Generation,
     parse_body,

@@ -32,12 +32,12 @@ import orjson
 from sanic_mock import endpoints
 from sanic_mock.corpus.answers import Answer, ChoiceAnswer, answer
 from sanic_mock.corpus.errors import CorpusError
-from sanic_mock.corpus.exchanges import DONE as DONE_TEXT
 from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.corpus.index import USAGE, shape_of
 from sanic_mock.tokens import estimate_tokens, split_pieces
 from sanic_mock.wire import replayed_responses
 from sanic_mock.wire.replayed_responses import ordered as _ordered
+from sanic_mock.wire.replayed_responses import parsed_events
 from sanic_mock.wire.sse import DONE
 
 CHAT = endpoints.CHAT.path
@@ -367,14 +367,3 @@ def as_sent(ex: Exchange, stream: bool) -> bytes:
     if ex.streamed:
         return assembled(ans, ex.endpoint, ans.id or "", created, model, prompt)
     return orjson.dumps(live_order(ex.body))
-
-
-def parsed_events(events: Sequence[str]) -> list[Any]:
-    """Each recorded event's JSON value, None for `[DONE]` and unparsable ones (`restream`)."""
-    out: list[Any] = []
-    for data in events:
-        try:
-            out.append(None if data == DONE_TEXT else orjson.loads(data))
-        except orjson.JSONDecodeError:
-            out.append(None)
-    return out

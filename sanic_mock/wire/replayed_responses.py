@@ -1,8 +1,8 @@
 """Recorded Responses API answers as response bytes: the `response` object and its typed events.
 
-`core/replayed.py` decides which recording answers a `POST /v1/responses`; these pure functions
-render it, keeping what was recorded — output item ids, `call_id`s, reasoning items, usage,
-`sequence_number`s — and replacing only the response's own id, `created_at` (and
+`core/replayed_responses.py` decides which recording answers a `POST /v1/responses`; these pure
+functions render it, keeping what was recorded — output item ids, `call_id`s, reasoning items,
+usage, `sequence_number`s — and replacing only the response's own id, `created_at` (and
 `completed_at`, moved with it) and the `previous_response_id` it echoes (the id the client
 sent, which a replay with fresh ids gave it), not even those with `--replay-ids recorded`:
 
@@ -20,8 +20,11 @@ sent, which a replay with fresh ids gave it), not even those with `--replay-ids 
 - `live_response`: a recorded JSON response with its keys in the API's order (corpus files
   store maps with sorted keys).
 - `fitted`: a recorded response made the answer to a request it was not recorded for (a
-  sampled miss): the request's settings echoed, fresh item ids, message text cut to
-  `max_output_tokens` (then `incomplete`), the usage counted.
+  sampled miss): the request's settings echoed, fresh item ids, message text and arguments cut
+  to `max_output_tokens` (then `incomplete`), the usage counted.
+- `recording`: all of that for one exchange, made once per worker (`Recording`: the final
+  response, the stream's frames with placeholders, their times); `as_sent`: an exchange as
+  `--replay-ids recorded` sends it (`corpus show --exchange N --format sse|json`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import orjson
 
 from sanic_mock import encodings, endpoints
 from sanic_mock.corpus.cuts import token_lengths
-from sanic_mock.corpus.exchanges import RESPONSE_ENDS, Exchange, final_response
+from sanic_mock.corpus.exchanges import DONE, RESPONSE_ENDS, Exchange, final_response
 from sanic_mock.wire import responses
 
 RESPONSES = endpoints.RESPONSES.path
@@ -143,11 +146,12 @@ def live_response(body: Any) -> Any:
 
 
 def parsed_events(events: Sequence[str]) -> list[Any]:
-    """Each recorded event's JSON value, None for an unparsable one."""
+    """Each recorded event's JSON value, None for `[DONE]` and unparsable ones (for this
+    module's `restream` and chat's, `wire/replayed.py`)."""
     out: list[Any] = []
     for data in events:
         try:
-            out.append(orjson.loads(data))
+            out.append(None if data == DONE else orjson.loads(data))
         except orjson.JSONDecodeError:
             out.append(None)
     return out
