@@ -11,13 +11,16 @@ from __future__ import annotations
 import concurrent.futures
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
+import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from sanic_mock.run import certs
 from tests.protocol.support import HAS_GRANIAN
 from tests.servers import running
 
@@ -242,3 +245,26 @@ def test_the_token_bucket_counts_the_prompt_and_max_tokens() -> None:
                 passed += 1
         assert passed == 1000 // each  # the next one did not fit
         assert f"Requested {each}." in refused.value.message
+
+
+def test_metrics_over_http3(tmp_path: Path) -> None:
+    from tests.protocol.support import H3Transport
+
+    cert, key = certs.write(tmp_path)
+    args = (*COMMON, "--token-mean", "5", "--response-delay-ms", "3")
+    with running(*args, "--tls-cert", str(cert), "--tls-key", str(key), scheme="https") as server:
+        h3 = H3Transport(server.url)
+        try:
+            answer = h3.request("POST", "/v1/chat/completions", orjson.dumps(CHAT))
+            assert answer.status == 200
+            text = h3.request("GET", "/metrics").body.decode()
+        finally:
+            h3.close()
+    found = {
+        (s.name, s.labels.get("model_name")): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    completion = orjson.loads(answer.body)["usage"]["completion_tokens"]
+    assert found[("vllm:generation_tokens_total", "m")] == completion
+    assert found[("vllm:e2e_request_latency_seconds_count", "m")] == 1

@@ -2,9 +2,10 @@
 
 Per model name a series is one flat list of numbers, updated on the hot path with a few list
 additions per request, ~9k instructions (prometheus-client's `inc` and `observe` took 33k for
-the same figures, 63k in its multiprocess mode; README, Metrics): the prompt and generation tokens, the finished requests by
-`finished_reason`, and the buckets and sums of the time-to-first-token, inter-token and
-end-to-end histograms with vLLM's bucket boundaries. Besides them: the faults by type, the
+the same figures, 63k in its multiprocess mode; README, Metrics): the prompt and generation
+tokens, the finished requests by `finished_reason`, and the buckets and sums of the
+time-to-first-token, inter-token and end-to-end histograms with vLLM's bucket boundaries.
+Besides them: the faults by type, the
 requests in flight (`running`) and those queued for a slot (`waiting`, `core/load.py`), and the
 pacing lag the transports report to `core/overload.py`. Nothing is formatted until a scrape
 (`core/exposition.py` renders a `Snapshot` with `prometheus_client`).

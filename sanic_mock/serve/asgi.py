@@ -131,7 +131,6 @@ class Direct:
             later.sent(now, now)
             raise StreamReset()
         if reply.frames is None:
-
             out = 0.0  # when the body left
 
             async def send_body(body: bytes, last: bool) -> None:
