@@ -38,6 +38,7 @@ class Endpoint(NamedTuple):
 
 
 HEALTH = Endpoint("health", "GET", "/health", open=True)
+METRICS = Endpoint("metrics", "GET", "/metrics", open=True)  # Prometheus' scrape
 MODELS = Endpoint("list_models", "GET", "/v1/models")
 MODEL = Endpoint("get_model", "GET", "/v1/models/", param=True)
 CHAT = Endpoint("chat_completions", "POST", "/v1/chat/completions")
@@ -56,6 +57,7 @@ RESPONSE_CANCEL = Endpoint(
 
 ENDPOINTS = (
     HEALTH,
+    METRICS,
     MODELS,
     MODEL,
     CHAT,

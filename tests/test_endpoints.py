@@ -13,6 +13,7 @@ from sanic_mock.endpoints import (
     EXACT,
     HEALTH,
     INPUT_TOKENS,
+    METRICS,
     MODEL,
     MODELS,
     REPLAYABLE,
@@ -29,12 +30,13 @@ from sanic_mock.endpoints import (
 
 def test_route_names_are_unique() -> None:
     names = [e.name for e in ENDPOINTS]
-    assert len(names) == len(set(names)) == 12
+    assert len(names) == len(set(names)) == 13
 
 
 def test_route_names() -> None:
     assert [e.name for e in ENDPOINTS] == [
         "health",
+        "metrics",
         "list_models",
         "get_model",
         "chat_completions",
@@ -68,6 +70,7 @@ def test_route_patterns() -> None:
 def test_exact_holds_every_endpoint_without_a_parameter() -> None:
     assert EXACT == {
         ("GET", "/health"): HEALTH,
+        ("GET", "/metrics"): METRICS,
         ("GET", "/v1/models"): MODELS,
         ("POST", "/v1/chat/completions"): CHAT,
         ("POST", "/v1/completions"): COMPLETIONS,
@@ -83,8 +86,8 @@ def test_model_takes_a_parameter_after_its_prefix() -> None:
     assert (MODEL.method, MODEL.path) == ("GET", "/v1/models/")
 
 
-def test_only_health_is_open() -> None:
-    assert [e for e in ENDPOINTS if e.open] == [HEALTH]
+def test_only_health_and_metrics_are_open() -> None:  # probes and Prometheus bring no key
+    assert [e for e in ENDPOINTS if e.open] == [HEALTH, METRICS]
 
 
 def test_replayable() -> None:

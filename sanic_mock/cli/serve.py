@@ -10,6 +10,10 @@ are parsed here, once, into the enums of `sanic_mock.settings`; a bad value is a
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -325,6 +329,10 @@ LoadFactor = Annotated[
         help="Gap stretch under load: ITL x (1 + (F - 1) x running / max-concurrency).",
     ),
 ]
+NoMetrics = Annotated[
+    bool,
+    option("--no-metrics", help="Do not serve GET /metrics (vLLM's Prometheus metrics)."),
+]
 Verbose = Annotated[bool, option("--verbose", "-v", help="Log every request.")]
 
 
@@ -379,6 +387,7 @@ def serve(
     rate_limit_tpm: RateLimitTpm = 0,
     max_concurrency: MaxConcurrency = 0,
     load_factor: LoadFactor = 1.0,
+    no_metrics: NoMetrics = False,
     verbose: Verbose = False,
     version: VersionOption = False,
 ) -> None:
@@ -393,6 +402,7 @@ def serve(
             verbose=verbose,
             models=tuple(model) if model else DEFAULT_MODELS,
             response_store_size=response_store_size,
+            metrics=not no_metrics,
         ),
         generation=GenerationSettings(
             pregen_count=pregen_count,
@@ -438,7 +448,7 @@ def serve(
         allow_secrets=allow_secrets,
     )
     _check_inputs(settings)
-    _run(settings)
+    _run(_shared_metrics(settings))
 
 
 def _tls(
@@ -473,6 +483,36 @@ def _check_inputs(settings: Settings) -> None:
     if settings.generation.corpus is not None or settings.server.workers > 1:
         # Several workers also find the generated corpus cached rather than each generating it.
         load_corpus(settings)
+
+
+METRICS_PREFIX = "mock-openai-metrics-"
+
+
+def _shared_metrics(settings: Settings) -> Settings:
+    """With several workers, the directory where they leave their `/metrics` figures for each
+    other (`core/metrics.py`), one per server. The process ends without its interpreter's
+    teardown, so the directories of servers that have ended are removed here, at the next
+    start."""
+    server = settings.server
+    if not server.metrics or server.workers == 1:
+        return settings
+    base = Path(tempfile.gettempdir())
+    for old in base.glob(METRICS_PREFIX + "*"):
+        pid = old.name[len(METRICS_PREFIX) :].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    made = Path(tempfile.mkdtemp(prefix=f"{METRICS_PREFIX}{os.getpid()}-"))
+    return replace(settings, server=replace(server, metrics_dir=made))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True
 
 
 def _run(settings: Settings) -> None:

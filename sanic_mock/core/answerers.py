@@ -5,12 +5,13 @@ from __future__ import annotations
 from sanic_mock.core.generated import MockAPI
 from sanic_mock.core.limits import Limits
 from sanic_mock.core.load import Engine
+from sanic_mock.core.metrics import Meter
 from sanic_mock.core.replayed import ReplayAPI
 from sanic_mock.core.reply import SYSTEM, Clock
 from sanic_mock.core.service import Answerer, Service
 from sanic_mock.corpus.loading import load_corpus, load_pools
 from sanic_mock.sampling import fresh_seed
-from sanic_mock.settings import Settings, TokenCount
+from sanic_mock.settings import FAULT_TYPES, Settings, TokenCount
 from sanic_mock.tokens import PromptCounter
 from sanic_mock.wire.ids import IdSource
 
@@ -41,15 +42,16 @@ def answerer_for(
 
 def service_for(settings: Settings) -> Service:
     rpm, tpm, slots = settings.limits.rpm, settings.limits.tpm, settings.limits.max_concurrency
-    limits = None
-    if rpm or tpm:
-        limits = Limits(rpm, tpm, settings.generation.token_mean, SYSTEM.monotonic())
+    limits = Limits(rpm, tpm, SYSTEM.monotonic()) if rpm or tpm else None
     engine = Engine(slots, settings.limits.load_factor) if slots else None
+    server = settings.server
+    meter = Meter(FAULT_TYPES, server.metrics_dir) if server.metrics else None
     return Service(
         answerer_for(settings),
-        settings.server.authorization,
+        server.authorization,
         faults=settings.faults,
         seed=fresh_seed(settings.generation.seed),
         limits=limits,
         engine=engine,
+        meter=meter,
     )

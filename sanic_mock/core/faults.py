@@ -14,7 +14,8 @@ on the `Reply` the answerer made (`applied`), K content events in (`Fault.after`
 - `reset`: the first K events, then the transport resets the connection (HTTP/1.1) or stream.
 
 On a JSON answer a stall adds to its wait, a reset resets without sending it, and a truncation
-does nothing (there is no event to cut after): it is sent whole.
+does nothing (there is no event to cut after): it is sent whole. A cut answer's `Reply.said` says
+`abort`, with the completion tokens of the frames kept (`/metrics` counts what the client got).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import random
 
 from sanic_mock.core.control import STATUS_FAULTS, Fault
-from sanic_mock.core.reply import Reply
+from sanic_mock.core.reply import Kept, Reply
 from sanic_mock.errors import OpenAIError
 from sanic_mock.settings import FaultSettings
 
@@ -75,7 +76,7 @@ def applied(fault: Fault, reply: Reply) -> Reply:
         if fault.kind == "stall":
             return reply._replace(first_delay=reply.first_delay + fault.ms / 1000.0)
         if fault.kind == "reset":
-            return reply._replace(body=b"", reset=True)
+            return reply._replace(body=b"", reset=True, said=(Kept(0),))
         return reply
     due = reply.due()
     cut = max(1, min(fault.after, len(frames) - 1))  # K >= 1: a frame carries the head
@@ -84,5 +85,15 @@ def applied(fault: Fault, reply: Reply) -> Reply:
         offsets = due[:cut] + [at + late for at in due[cut:]]
         return reply._replace(offsets=tuple(offsets))
     return reply._replace(
-        frames=frames[:cut], offsets=tuple(due[:cut]), reset=fault.kind == "reset"
+        frames=frames[:cut],
+        offsets=tuple(due[:cut]),
+        reset=fault.kind == "reset",
+        said=_kept(reply, cut, len(frames)),
     )
+
+
+def _kept(reply: Reply, kept: int, frames: int) -> tuple[Kept]:
+    """What was sent of `reply` when `kept` of its `frames` are (one token a frame by default,
+    so exact then; in proportion with --stream-tokens-max)."""
+    tally = reply.tally()
+    return (Kept(0 if tally is None else tally.completion * kept // frames),)

@@ -152,17 +152,20 @@ class MockAPI:
         choices: Sequence[Said],
         gen: Generation,
         control: Control | None,
+        asked: Generation,
         thinking: float = 0.0,
     ) -> Reply:
         """A JSON reply that waits as long as the same answer streamed would have taken;
-        `thinking`: the seconds of hidden reasoning before the first token."""
+        `thinking`: the seconds of hidden reasoning before the first token; `asked`: the
+        request as it asked (`Reply.asked`)."""
         if not (thinking or self._paced or control is not None and self.latency.paced_for(control)):
-            return Reply(body)
+            return Reply(body, None, 0.0, 0.0, None, (), False, asked, choices)  # the hot path
         steps = 0
         for c in choices:
             groups = sampler.groups(c.tokens)
             steps = max(steps, c.tokens if groups is None else len(groups))
-        return Reply(body, None, self.latency.wait(steps, gen.prompt_tokens, control, thinking))
+        wait, decode = self.latency.wait(steps, gen.prompt_tokens, control, thinking)
+        return Reply(body, None, wait, asked=asked, said=choices, decode=decode)
 
     def chat(self, raw: bytes, control: Control | None = None) -> Reply:
         req = parse_chat(raw, self.count)
@@ -219,6 +222,7 @@ class MockAPI:
     def _shaped_chat(self, req: ChatRequest, control: Control | None) -> Reply:
         """Tool calls, JSON values and reasoning (see the module docstring)."""
         shape = req.shape or Shape(None, None, None)
+        asked = req.gen  # its limit before the reasoning took its share
         gen, said, thinking, sampler, pool = self._said(req.gen, shape, "reasoning_effort", control)
         if gen is not req.gen or shape is not req.shape:
             req = req._replace(gen=gen, shape=shape)
@@ -230,19 +234,20 @@ class MockAPI:
         meta = Meta(rid, created, model_json, self.fingerprint, reasoning_content=shown)
         if not gen.stream:
             body = chat.shaped_body(meta, req, said, pool)
-            return self._timed(body, sampler, said, gen, control, wait)
+            return self._timed(body, sampler, said, gen, control, asked, wait)
         meta = meta._replace(obfuscation=sse.obfuscation_field(created, self.obfuscation))
         groups = [sampler.groups(c.tokens) for c in said]
         paced = self.latency.paced_for(control) or wait > 0
         frames = chat.stream(meta, req, said, pool, groups, paced)
         if not shown or self._thinking_gap == self._gap:
             # shown reasoning is paced like content; hidden, it delays the first frame
-            return self.latency.stream(frames, gen.prompt_tokens, control, 0 if shown else wait)
+            hidden = 0 if shown else wait
+            return self.latency.stream(frames, gen.prompt_tokens, control, hidden, asked, said)
         start, gap = self.latency.means(gen.prompt_tokens, control)
         step = self._thinking_gap
         offsets = [start + k * step for k in range(min(thinking, len(frames)))]
         offsets += [start + wait + j * gap for j in range(len(frames) - len(offsets))]
-        return Reply(b"", frames, offsets=tuple(offsets))
+        return Reply(b"", frames, offsets=tuple(offsets), asked=asked, said=said)
 
     def completions(self, raw: bytes, control: Control | None = None) -> Reply:
         req = parse_completion(raw, self.count)
@@ -276,20 +281,22 @@ class MockAPI:
         model_json = self._model_json(gen.model)
         if not gen.stream:
             meta = Meta(response_id.encode(), created, model_json, self.fingerprint)
-            return self._timed(body(meta, req, choices, pool), sampler, choices, gen, control)
+            return self._timed(body(meta, req, choices, pool), sampler, choices, gen, control, gen)
         obfuscation = sse.obfuscation_field(created, self.obfuscation)
         meta = Meta(response_id.encode(), created, model_json, self.fingerprint, obfuscation)
         groups = [sampler.groups(c.tokens) for c in choices]
         if control is None and self._plain:  # the hot path: no jitter, prefill or control
-            return Reply(b"", stream(meta, req, choices, pool, groups, self._paced), *self._means)
+            frames = stream(meta, req, choices, pool, groups, self._paced)
+            return Reply(b"", frames, *self._means, None, (), False, gen, choices)
         paced = self.latency.paced_for(control)
         frames = stream(meta, req, choices, pool, groups, paced)
-        return self.latency.stream(frames, gen.prompt_tokens, control)
+        return self.latency.stream(frames, gen.prompt_tokens, control, 0.0, gen, choices)
 
     def embeddings(self, raw: bytes, control: Control | None = None) -> Reply:
         """An embedding waits the prefill time of its input (`--prefill-ms-per-token`)."""
         req = parse_embedding(raw, self.count)
-        return Reply(embeddings.body(req), None, self.latency.prefill * req.prompt_tokens)
+        wait = self.latency.prefill * req.prompt_tokens
+        return Reply(embeddings.body(req), None, wait, asked=req)
 
     # -- the Responses API -----------------------------------------------------------------
 
@@ -317,7 +324,8 @@ class MockAPI:
             response_id, created, req.echo, status, output, usage, created if complete else None
         )
         wait = thinking * self._thinking_gap
-        as_json = self._timed(orjson.dumps(final), sampler, [choice], gen, control, wait)
+        asked = gen._replace(limit=req.gen.limit)  # the prompt with the earlier turns
+        as_json = self._timed(orjson.dumps(final), sampler, [choice], gen, control, asked, wait)
         if req.store or req.background:
             inputs = with_ids(req.items, self.ids)
             due = self.clock.monotonic() + as_json.first_delay if req.background else 0.0
@@ -329,10 +337,10 @@ class MockAPI:
         started = responses.unfinished(final, "in_progress")
         steps = responses.events(started, final, items)
         if not (self.latency.paced_for(control) or wait):
-            return Reply(b"", [b"".join(steps)])
+            return Reply(b"", [b"".join(steps)], asked=asked, said=[choice])
         # `response.created` and `response.in_progress` at once, then the steps as a stream's
         paced = self.latency.stream(steps[1:], gen.prompt_tokens, control, wait)
-        return Reply(b"", steps, offsets=(0.0, *paced.due()))
+        return Reply(b"", steps, offsets=(0.0, *paced.due()), asked=asked, said=[choice])
 
 
 def _check_reasoning_sampling(gen: Generation) -> None:

@@ -17,12 +17,13 @@ first-token wait plus one gap per further event, each drawn.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sanic_mock.core.control import Control
-from sanic_mock.core.reply import Reply
+from sanic_mock.core.reply import Asked, Reply, Spent
 from sanic_mock.settings import LatencyDistribution, TimingSettings
 
 BLOCK = 4096  # standard normals drawn at a time for the first-token gaps
@@ -87,20 +88,23 @@ class Latency:
         prompt_tokens: int,
         control: Control | None = None,
         thinking: float = 0.0,
+        asked: Asked | None = None,
+        said: Sequence[Spent] = (),
     ) -> Reply:
-        """A stream of `frames`, `thinking` seconds of hidden reasoning before the first."""
+        """A stream of `frames`, `thinking` seconds of hidden reasoning before the first;
+        `asked` and `said` go to the `Reply` as they are."""
         first, gap = self.means(prompt_tokens, control)
         first += thinking
         if not self.jitter:
-            return Reply(b"", frames, first, gap)
+            return Reply(b"", frames, first, gap, asked=asked, said=said)
         first_sd, gap_sd = self._spreads(control)
         start = self._one(first, first_sd)
         count = len(frames) - 1
         if not gap_sd or count <= 0:
-            return Reply(b"", frames, start, gap)
+            return Reply(b"", frames, start, gap, asked=asked, said=said)
         gaps = draw(self._rng, gap, gap_sd, count, self.lognormal)
         offsets = np.cumsum(gaps) + start
-        return Reply(b"", frames, offsets=(start, *offsets.tolist()))
+        return Reply(b"", frames, offsets=(start, *offsets.tolist()), asked=asked, said=said)
 
     def wait(
         self,
@@ -108,18 +112,20 @@ class Latency:
         prompt_tokens: int,
         control: Control | None = None,
         thinking: float = 0.0,
-    ) -> float:
-        """Seconds a JSON answer of `steps` events waits."""
+    ) -> tuple[float, float]:
+        """Seconds a JSON answer of `steps` events waits, and how many of them are the gaps
+        between its events (the decode time, which `--load-factor` stretches)."""
         first, gap = self.means(prompt_tokens, control)
         first += thinking
         count = max(steps - 1, 0)
         if not self.jitter:
-            return first + count * gap
+            return first + count * gap, count * gap
         first_sd, gap_sd = self._spreads(control)
         start = self._one(first, first_sd)
         if not gap_sd or not count:
-            return start + count * gap
-        return start + float(draw(self._rng, gap, gap_sd, count, self.lognormal).sum())
+            return start + count * gap, count * gap
+        decode = float(draw(self._rng, gap, gap_sd, count, self.lognormal).sum())
+        return start + decode, decode
 
     def _one(self, mean: float, stddev: float) -> float:
         """One gap (the first token's), from a block of standard normals: no numpy call."""

@@ -2,12 +2,15 @@
 `x-ratelimit-*` headers and its 429.
 
 Each bucket holds up to its limit and refills continuously at limit/60 per second, as the real
-API's limits do; a request takes one request and its tokens (the prompt estimated from the body
-size, ~4 bytes a token, plus `--token-mean` for the completion, as the real API counts
-`max_tokens` ahead). Past either bucket the request is refused with a 429 `rate_limit_exceeded`
-naming the limit, and nothing is taken. Every POST answer carries `x-ratelimit-limit-*`,
-`x-ratelimit-remaining-*` and `x-ratelimit-reset-*` (the time until the bucket is full again, in
-the real API's Go-style durations: `20ms`, `1s`, `6m0s`, `1m30.5s`).
+API's limits do; a request takes one request and its tokens as the real API counts them ahead
+(`requested`): its prompt tokens (`usage.prompt_tokens`, the exact count of `tokens.py`) plus
+the completion tokens it allows (`max_tokens`, `max_completion_tokens`, `max_output_tokens`)
+when it says. A request the answerer does not read (a replayed answer, a status fault) is
+estimated from its body size, ~4 bytes a token. Past either bucket the request is refused
+with a 429 `rate_limit_exceeded` naming the limit, and nothing is taken. Every POST answer
+carries `x-ratelimit-limit-*`, `x-ratelimit-remaining-*` and `x-ratelimit-reset-*` (the time
+until the bucket is full again, in the real API's Go-style durations: `20ms`, `1s`, `6m0s`,
+`1m30.5s`).
 
 The buckets are per worker process: with `--workers N` a client spread over all workers sees
 N times the limit (README).
@@ -15,6 +18,7 @@ N times the limit (README).
 
 from __future__ import annotations
 
+from sanic_mock.core.reply import Tally
 from sanic_mock.errors import OpenAIError
 
 Head = tuple[tuple[bytes, bytes], ...]
@@ -50,6 +54,13 @@ def duration(seconds: float) -> bytes:
     return b"%dm%bs" % (minutes, text)
 
 
+def requested(tally: Tally | None, body_size: int) -> int:
+    """The tokens a request takes from the bucket (see the module docstring)."""
+    if tally is None:
+        return -(-body_size // 4)
+    return tally.prompt + (tally.limit or 0)
+
+
 class Bucket:
     __slots__ = ("limit", "rate", "level", "at", "names")
 
@@ -80,18 +91,16 @@ class Bucket:
 class Limits:
     """One worker's request and token buckets (either may be off: 0)."""
 
-    def __init__(self, rpm: int, tpm: int, completion_tokens: float, now: float) -> None:
+    def __init__(self, rpm: int, tpm: int, now: float) -> None:
         self.requests = Bucket(rpm, "requests") if rpm else None
         self.tokens = Bucket(tpm, "tokens") if tpm else None
-        self.completion_tokens = int(completion_tokens)
         for bucket in (self.requests, self.tokens):
             if bucket is not None:
                 bucket.at = now
 
-    def take(self, body_size: int, now: float) -> Head:
-        """Take one request of `body_size` bytes at `now`; its headers. `RateLimited` (with
-        the headers as `error.head`) when a bucket has not enough left."""
-        wanted = -(-body_size // 4) + self.completion_tokens
+    def take(self, wanted: int, now: float) -> Head:
+        """Take one request of `wanted` tokens at `now`; its headers. `RateLimited` (with the
+        headers as `error.head`) when a bucket has not enough left."""
         for bucket, need in ((self.requests, 1), (self.tokens, wanted)):
             if bucket is not None:
                 bucket.refill(now)

@@ -9,7 +9,9 @@ transports just see a reply that is due later.
 
 Under load the inter-token gap stretches as llm-d's time-factor-under-load does: a request that
 starts with `running` other requests running gets gaps of ITL x (1 + (F - 1) x running / N), so
-alone it runs at the configured ITL and with the engine full at nearly F times it.
+alone it runs at the configured ITL and with the engine full at nearly F times it. A JSON answer
+waits as long as the same stretched stream would take: the share of its wait that stands for
+its token gaps (`Reply.decode`) is stretched alike.
 
 The slots are per worker process (`--workers N` serves N times the concurrency).
 """
@@ -28,6 +30,7 @@ class Engine:
         self.slots = slots
         self.factor = factor
         self._ends: list[float] = []  # when each held slot frees, a heap of at most `slots`
+        self.queued_until = 0.0  # when the last request admitted got its slot
 
     def admit(self, reply: Reply, now: float) -> Reply:
         """`reply`, arriving at `now`, delayed by its wait for a slot and stretched by the
@@ -42,12 +45,15 @@ class Engine:
         wait = start - now
         due = reply.due()
         stretch = 1.0 + (self.factor - 1.0) * running / self.slots
+        self.queued_until = start
         if wait or stretch != 1.0:
             first = due[0]
-            due = [wait + first + (at - first) * stretch for at in due]
             if reply.frames is None:
-                reply = reply._replace(first_delay=due[0])
+                decode = reply.decode * stretch
+                due = [wait + first + decode - reply.decode]
+                reply = reply._replace(first_delay=due[0], decode=decode)
             else:
+                due = [wait + first + (at - first) * stretch for at in due]
                 reply = reply._replace(offsets=tuple(due))
         heapq.heappush(ends, now + due[-1])
         return reply

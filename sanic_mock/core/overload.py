@@ -6,6 +6,9 @@ The transports report how late each frame left against its due time (`LagWatch.a
 frame). Per second of frames the 99th percentile is taken from a histogram of whole
 milliseconds; above 1 ms, one warning a minute is logged with how late, so a benchmark user
 knows the mock added the latency, not their system. Counting is a list increment per slot.
+Each window's counts are added to the watch's running totals when it closes; `lag_counts` sums
+every watch of the process, closed windows and open ones, for `GET /metrics`
+(`mock_openai_pacing_lag_seconds`, `core/metrics.py`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,27 @@ THRESHOLD_MS = 1  # a p99 above this is reported
 EVERY_S = 60.0  # at most one warning this often
 
 
+_WATCHES: list[LagWatch] = []  # this process's, one per event loop that paced frames
+
+
+def lag_counts() -> list[int]:
+    """How many frames left 0, 1, .. 62 and 63+ whole milliseconds late, since start-up, over
+    every event loop of the process."""
+    total = [0] * BUCKETS
+    for watch in _WATCHES:
+        for i, (closed, now) in enumerate(zip(watch.totals, watch.counts, strict=True)):
+            total[i] += closed + now
+    return total
+
+
 class LagWatch:
     """One event loop's pacing lag, in windows of a second (see the module docstring)."""
 
     def __init__(self, every: float = EVERY_S) -> None:
         self.every = every
         self.counts = [0] * BUCKETS
+        self.totals = [0] * BUCKETS  # of the windows closed
+        _WATCHES.append(self)
         self.window = -math.inf  # when the current second started
         self.warned = -math.inf
         self.warnings = 0
@@ -62,5 +80,6 @@ class LagWatch:
                 shown,
                 frames,
             )
+        self.totals = [a + b for a, b in zip(self.totals, self.counts, strict=True)]
         self.counts = [0] * BUCKETS
         self.window = now

@@ -9,7 +9,9 @@ headers the real API sends with every answer, and the dispatch to the worker's `
 (generated text, `core/generated.py`, or a recorded corpus, `core/replayed.py`). Around the
 dispatch, for the POST endpoints, the simulated engine: a request's `x-mock-*` control headers
 (`core/control.py`), faults on purpose (`core/faults.py`), rate limits (`core/limits.py`) and the
-engine's slots (`core/load.py`); each costs one check on the hot path when it is off.
+engine's slots (`core/load.py`); each costs one check on the hot path when it is off. What
+each answer told its client is counted for `GET /metrics` (`core/metrics.py`): here for an
+answer sent at once, by `Later.sent` when the transport has sent one that waited.
 Transports only frame and send the bytes.
 """
 
@@ -22,8 +24,9 @@ from typing import NamedTuple, Protocol
 from sanic_mock.core import control as controls
 from sanic_mock.core.control import STATUS_FAULTS, Control, Fault, Pairs
 from sanic_mock.core.faults import Faults, InjectedError, applied
-from sanic_mock.core.limits import Limits, RateLimited
+from sanic_mock.core.limits import Limits, RateLimited, requested
 from sanic_mock.core.load import Engine
+from sanic_mock.core.metrics import Meter
 from sanic_mock.core.reply import JSON, SYSTEM, Clock, Reply, Unanswered
 from sanic_mock.core.store import ResponseStore
 from sanic_mock.endpoints import (
@@ -33,6 +36,7 @@ from sanic_mock.endpoints import (
     HEALTH,
     HEALTH_BODY,
     INPUT_TOKENS,
+    METRICS,
     MODEL,
     MODELS,
     RESPONSE,
@@ -42,7 +46,13 @@ from sanic_mock.endpoints import (
     RESPONSES,
     Endpoint,
 )
-from sanic_mock.errors import AuthenticationError, InvalidRequest, OpenAIError, ServerError
+from sanic_mock.errors import (
+    AuthenticationError,
+    InvalidRequest,
+    NotFound,
+    OpenAIError,
+    ServerError,
+)
 from sanic_mock.settings import FaultSettings
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Catalog
@@ -109,6 +119,7 @@ class Later(NamedTuple):
     started: float  # the request's arrival, on `clock.monotonic`
     clock: Clock
     extra: Head = ()  # the rate-limit headers (`core/limits.py`)
+    meter: Meter | None = None  # counts it once sent (`sent`)
 
     def head(self) -> Head:
         """The answer's headers: a stream's as of now (they go out with its first frame), a
@@ -121,6 +132,14 @@ class Later(NamedTuple):
         head = answer_head(reply.content_type, self.request_id, self.started, now)
         extra = reply.headers + self.extra if self.extra else reply.headers
         return head + extra if extra else head
+
+    def sent(self, first: float, last: float, gone: bool = False) -> None:
+        """The transport is done with it: its first frame (or JSON body) left at `first`, its
+        last at `last` (`clock.monotonic`); `gone`: the client went away before the end. For
+        `/metrics`, which counts what the client got."""
+        meter, tally = self.meter, self.reply.tally()
+        if meter is not None and tally is not None:
+            meter.sent(self.reply, tally, self.started, first, max(last, first), gone)
 
 
 def answer_head(content_type: str, request_id: str, started: float, now: float) -> Head:
@@ -182,6 +201,7 @@ class Service:
         seed: int = 0,
         limits: Limits | None = None,
         engine: Engine | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.answerer = answerer
         self.authorization = authorization
@@ -195,6 +215,7 @@ class Service:
         self._control_headers = faults.control_headers
         self.limits = limits
         self.engine = engine
+        self.meter = meter  # None: --no-metrics
         # Nothing to simulate around the answerer unless a request brings control headers.
         self._plain = not (faults.rate or limits or engine)
         self._posts = {
@@ -230,6 +251,8 @@ class Service:
         request's `x-mock-*` headers (`core/control.py`), if it has any."""
         if endpoint is HEALTH:
             return HEALTHY
+        if endpoint is METRICS:
+            return self._metrics()
         try:
             authorize(self.authorization, authorization)
             handler = self._posts.get(endpoint)
@@ -244,7 +267,7 @@ class Service:
                     return simulated
                 reply, extra = simulated
                 if reply.reset:
-                    return Later(reply, self.ids.request(), started, self.clock, extra)
+                    return self._later(reply, self.ids.request(), started, extra)
         except Unanswered:
             if self.forward:
                 raise
@@ -260,10 +283,32 @@ class Service:
         request_id = self.ids.request()
         whole = reply.at_once()
         if whole is None:
-            return Later(reply, request_id, started, self.clock, extra)
-        head = answer_head(reply.content_type, request_id, started, self.clock.monotonic())
+            return self._later(reply, request_id, started, extra)
+        now = self.clock.monotonic()
+        meter, asked = self.meter, reply.asked
+        if meter is not None and asked is not None:
+            meter.at_once(asked, reply.said, now - started)
+        head = answer_head(reply.content_type, request_id, started, now)
         extra = reply.headers + extra if reply.headers else extra
         return Ready(200, head + extra if extra else head, whole)
+
+    def _later(self, reply: Reply, request_id: str, started: float, extra: Head) -> Later:
+        meter, asked = self.meter, reply.asked
+        if meter is None or asked is None:
+            return Later(reply, request_id, started, self.clock, extra)
+        engine = self.engine
+        meter.waits(asked.model, started if engine is None else engine.queued_until, started)
+        return Later(reply, request_id, started, self.clock, extra, meter)
+
+    def _metrics(self) -> Ready:
+        """`GET /metrics` (`core/metrics.py`), or the 404 of an unknown path (--no-metrics)."""
+        if self.meter is None:
+            return self.failed(NotFound(f"Invalid URL ({METRICS.method} {METRICS.path})"), "")
+        # prometheus_client is imported at the first scrape: 18 ms less at every start-up
+        from sanic_mock.core import exposition
+
+        body = exposition.render(self.meter.snapshot(self.clock.monotonic()))
+        return Ready(200, exposition.HEAD, body)
 
     def _simulated(
         self, handler: Handler, body: bytes, control: Pairs | None, started: float
@@ -277,16 +322,21 @@ class Service:
             drawn = self.faults.draw()
             if drawn is not None:
                 asked = (asked or controls.NONE)._replace(fault=drawn)
-        extra = () if self.limits is None else self.limits.take(len(body), started)
-        if asked is None:
-            reply = handler(body)
-        else:
-            fault = asked.fault
-            if fault is not None and fault.kind in STATUS_FAULTS:
-                return self._injected(fault, started)
-            reply = handler(body, asked)
-            if fault is not None:
-                reply = applied(fault, reply)
+        limits, meter = self.limits, self.meter
+        fault = None if asked is None else asked.fault
+        if fault is not None and fault.kind in STATUS_FAULTS:
+            if limits is not None:
+                limits.take(requested(None, len(body)), started)
+            if meter is not None:
+                meter.fault(fault.kind)
+            return self._injected(fault, started)
+        reply = handler(body) if asked is None else handler(body, asked)
+        if fault is not None:
+            reply = applied(fault, reply)
+        # Taken once the request is read: its tokens are counted as the real API counts them.
+        extra = () if limits is None else limits.take(requested(reply.tally(), len(body)), started)
+        if fault is not None and meter is not None:
+            meter.fault(fault.kind)
         if self.engine is not None:
             reply = self.engine.admit(reply, started)
         return reply, extra

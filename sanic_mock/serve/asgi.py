@@ -127,30 +127,46 @@ class Direct:
         if reply.reset and reply.frames is None:
             # a JSON answer that resets: nothing is sent, the server aborts (`serve/resets.py`)
             await sleep_until(asyncio.get_running_loop(), due[0])
+            now = time.monotonic()
+            later.sent(now, now)
             raise StreamReset()
         if reply.frames is None:
+            out = 0.0  # when the body left
 
             async def send_body(body: bytes, last: bool) -> None:
+                nonlocal out
                 await self._send(send, Ready(200, later.head(), body))
+                out = time.monotonic()
 
-            await send_paced(send_body, [reply.body], due)
+            try:
+                await send_paced(send_body, [reply.body], due)
+            finally:
+                now = time.monotonic()
+                later.sent(out or now, out or now, gone=not out)
             return
         start = {
             "type": "http.response.start",
             "status": 200,
             "headers": [*later.head(), *self.extra],
         }
-        started = False
+        first = 0.0
+        ended = False
 
         async def send_frame(frame: bytes, last: bool) -> None:
-            nonlocal started
-            if not started:
-                started = True
+            nonlocal first, ended
+            if not first:
                 await send(start)
             more = not last or reply.reset
             await send({"type": "http.response.body", "body": frame, "more_body": more})
+            if not first:
+                first = time.monotonic()
+            ended = last
 
-        await send_paced(send_frame, reply.frames, due)
+        try:
+            await send_paced(send_frame, reply.frames, due)
+        finally:
+            now = time.monotonic()
+            later.sent(first or now, now, gone=not ended)
         if reply.reset and not await reset_stream(send):
             raise StreamReset()
 

@@ -20,18 +20,20 @@ leave in order and a client that does not read cannot make the server buffer wit
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from sanic.http import Http, Stage
 from sanic.server.protocols.http_protocol import HttpProtocol
 
-from sanic_mock.core.service import Ready, Service
+from sanic_mock.core.service import Later, Ready, Service
 from sanic_mock.endpoints import EXACT, Endpoint
 from sanic_mock.serve.h1 import CHUNKED, LAST_CHUNK, chunked, head_bytes, response_bytes
-from sanic_mock.serve.pacing import due_times, pacer, reset
+from sanic_mock.serve.pacing import SLACK, due_times, pacer, reset
 
 log = logging.getLogger("sanic_mock")
 
@@ -122,6 +124,39 @@ def _control(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
 _UNSET = object()
 
 
+def paced(
+    transport: Any,
+    chunks: list[bytes],
+    due: list[float],
+    later: Later,
+    then: Callable[[object], None],
+) -> None:
+    """`chunks` through the `Pacer`, then `then`; for `/metrics`, `later.sent` with when the
+    first and the last chunk left (the first as a write of its own, so that the Pacer's
+    per-frame loop stays as it is)."""
+    writer = pacer()
+    if later.meter is None:
+        writer.write(transport, chunks, due).add_done_callback(then)
+        return
+    left = [0.0]
+    if len(chunks) > 1:
+        first = writer.write(transport, chunks[:1], due[:1])
+        first.add_done_callback(lambda _: left.__setitem__(0, time.monotonic()))
+        chunks, due = chunks[1:], due[1:]
+
+    last_due = due[-1] - SLACK
+
+    def done(future: object) -> None:
+        now = time.monotonic()
+        # The Pacer gives up on a closed connection at the frame it did not write, before the
+        # last is due; a client that closes once it has the last frame is not gone early.
+        gone = transport.is_closing() and asyncio.get_running_loop().time() < last_due
+        later.sent(left[0] or now, now, gone)
+        then(future)
+
+    writer.write(transport, chunks, due).add_done_callback(done)
+
+
 class DirectProtocol(HttpProtocol):
     """See the module docstring. Sanic's connection task still owns the connection: it keeps
     the timeouts, closes the connection, and answers whatever is handed to it."""
@@ -207,14 +242,14 @@ class DirectProtocol(HttpProtocol):
             head = head_bytes(200, answer.head(), CHUNKED)
             chunks = chunked(reply.frames, head) if reply.frames else [b""]
             due = due_times(reply.due(), self.loop, started)
-            pacer().write(transport, chunks, due).add_done_callback(lambda _: reset(transport))
+            paced(transport, chunks, due, answer, lambda _: reset(transport))
             return False
         if reply.frames is None:
             chunks = [response_bytes(Ready(200, answer.head(), reply.body))]
         else:
             chunks = chunked(reply.frames, head_bytes(200, answer.head(), CHUNKED), LAST_CHUNK)
         due = due_times(reply.due(), self.loop, started)
-        pacer().write(transport, chunks, due).add_done_callback(self._written)
+        paced(transport, chunks, due, answer, self._written)
         return False
 
     def _written(self, _: object) -> None:

@@ -12,6 +12,7 @@ and the ASGI path (`serve/asgi.py`) hand over, and all of them with `-v`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Coroutine, Iterator
 from typing import Any
@@ -25,6 +26,7 @@ from sanic.log import LOGGING_CONFIG_DEFAULTS
 from sanic.response import HTTPResponse
 
 from sanic_mock.core.answerers import service_for
+from sanic_mock.core.metrics import FLUSH_S, Meter
 from sanic_mock.core.service import SORRY, Later, Ready, Service, failure
 from sanic_mock.endpoints import ENDPOINTS, Endpoint
 from sanic_mock.errors import (
@@ -39,6 +41,8 @@ from sanic_mock.serve.h1 import CHUNKED, chunked, head_bytes
 from sanic_mock.serve.pacing import due_times, pacer, reset, send_paced, sleep_until
 from sanic_mock.settings import Settings
 from sanic_mock.wire.ids import IdSource
+
+log = logging.getLogger("sanic_mock")
 
 # Request ids of errors answered before a worker's `Service` exists.
 _ERROR_IDS = IdSource()
@@ -143,18 +147,24 @@ async def send_later(request: Request, later: Later) -> HTTPResponse | None:
         start = head_bytes(200, later.head(), CHUNKED)
         await pacer().write(raw, chunked(reply.frames, start) if reply.frames else [b""], due)
         reset(raw)
+        later.sent(time.monotonic(), time.monotonic())
         return None
     if reply.frames is None:
         await sleep_until(loop, due[0])
+        now = time.monotonic()  # Sanic writes the body as soon as this returns
+        later.sent(now, now)
         return Answer(Ready(200, later.head(), reply.body))
     frames = reply.frames
     head = Answer(Ready(200, later.head(), b""))
+    first, ended = 0.0, False
     try:
         await sleep_until(loop, due[0])
         response = await request.respond(head)
         await response.send(frames[0])
+        first = time.monotonic()
         if len(frames) == 1:
             await response.eof()
+            ended = True
             return None
         middle = slice(1, len(frames) - 1)
         # Sanic's own HTTP/1.1 (not ASGI, whose mock transport cannot be written to directly).
@@ -171,9 +181,13 @@ async def send_later(request: Request, later: Later) -> HTTPResponse | None:
         if transport is not None and transport.is_closing():
             return None
         await response.send(frames[-1], end_stream=True)
+        ended = True
     except ConnectionError:
         # The client went away mid-stream: stop writing, nothing else to clean up.
         pass
+    finally:
+        now = time.monotonic()
+        later.sent(first or now, now, gone=not ended)
     return None
 
 
@@ -215,6 +229,9 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
     async def load(app: Sanic[Any, Any]) -> None:
         # Each worker loads its corpus here; the main process of a multi-worker server does not.
         state.service = service_for(settings)
+        meter = state.service.meter
+        if meter is not None and meter.directory is not None:
+            share(meter, asyncio.get_running_loop())
 
     for endpoint in ENDPOINTS:
         app.add_route(
@@ -224,6 +241,20 @@ def create_app(settings: Settings, name: str = "mock_openai") -> Sanic[Any, Any]
             name=endpoint.name,
         )
     return app
+
+
+def share(meter: Meter, loop: asyncio.AbstractEventLoop) -> None:
+    """Write this worker's `/metrics` figures for the other workers' scrapes, every `FLUSH_S`
+    (`core/metrics.py`)."""
+
+    def flush() -> None:
+        try:
+            meter.flush(time.monotonic())
+        except OSError as exc:
+            log.warning("cannot share this worker's /metrics figures: %s", exc)
+        loop.call_later(FLUSH_S, flush)
+
+    loop.call_later(FLUSH_S, flush)
 
 
 def _route(state: Any, endpoint: Endpoint) -> Any:

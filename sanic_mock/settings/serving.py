@@ -27,6 +27,10 @@ class ServerSettings:
     verbose: bool = False
     models: tuple[str, ...] = DEFAULT_MODELS  # listed by /v1/models
     response_store_size: int = 10_000  # stored Responses API responses per worker
+    metrics: bool = True  # GET /metrics (--no-metrics)
+    # Where the workers of a multi-worker server leave their /metrics figures for each other;
+    # made by the command for the server's lifetime (core/metrics.py). None: one worker.
+    metrics_dir: Path | None = None
 
     def __post_init__(self) -> None:
         _raise_first(

@@ -266,6 +266,11 @@ class EmbeddingRequest(NamedTuple):
     dimensions: int | None
     prompt_tokens: int
 
+    @property
+    def limit(self) -> None:
+        """An embedding asks for no completion tokens (`core.reply.Asked`)."""
+        return None
+
 
 def parse_embedding(body: bytes, count: PromptCounter = EXACT) -> EmbeddingRequest:
     doc = parse_body(body)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 
 from sanic_mock.core.control import Fault
 from sanic_mock.core.faults import MOST_AFTER, Faults, InjectedError, applied
-from sanic_mock.core.reply import Reply
+from sanic_mock.core.reply import Kept, Reply, Tally
 from sanic_mock.settings import FAULT_TYPES, FaultSettings
 
 FRAMES = [b"a", b"b", b"c", b"finish+done"]
+
+
+class Asked(NamedTuple):
+    model: str
+    prompt_tokens: int
+    limit: int | None
+
+
 STREAM = Reply(b"", FRAMES, 0.1, 0.01)
 
 
@@ -29,6 +39,16 @@ def test_truncate_keeps_k_events_and_drops_the_finish() -> None:
 def test_reset_keeps_k_events_then_resets() -> None:
     reply = applied(Fault("reset", 1), STREAM)
     assert reply.frames == [b"a"] and reply.reset
+
+
+def test_a_cut_stream_tallies_an_abort_with_the_tokens_kept() -> None:
+    asked = Asked("m", 7, None)
+    told = STREAM._replace(asked=asked, said=[Kept(4, 0, "stop")])  # a token a frame
+    assert applied(Fault("truncate", 3), told).tally() == Tally("m", 7, 3, "abort")
+    assert applied(Fault("reset", 1), told).tally() == Tally("m", 7, 1, "abort")
+    assert applied(Fault("stall", 1, 50.0), told).tally() == Tally("m", 7, 4, "stop")
+    json = Reply(b"{}", asked=asked, said=[Kept(4, 0, "length")])
+    assert applied(Fault("reset", 1), json).tally() == Tally("m", 7, 0, "abort")
 
 
 def test_on_a_json_answer() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sanic_mock.core.limits import Limits, RateLimited, duration
+from sanic_mock.core.limits import Limits, RateLimited, duration, requested
+from sanic_mock.core.reply import Tally
 
 
 @pytest.mark.parametrize(
@@ -25,7 +26,7 @@ def test_durations_as_the_real_api_writes_them(seconds: float, text: bytes) -> N
 
 
 def test_requests_per_minute() -> None:
-    limits = Limits(3, 0, 10, now=100.0)
+    limits = Limits(3, 0, now=100.0)
     heads = [dict(limits.take(40, 100.0)) for _ in range(3)]
     assert [h[b"x-ratelimit-remaining-requests"] for h in heads] == [b"2", b"1", b"0"]
     assert heads[0][b"x-ratelimit-limit-requests"] == b"3"
@@ -41,13 +42,20 @@ def test_requests_per_minute() -> None:
     assert dict(limits.take(40, 120.0))[b"x-ratelimit-remaining-requests"] == b"0"  # refilled 1
 
 
-def test_tokens_per_minute_count_the_prompt_and_the_completion() -> None:
-    limits = Limits(0, 600, 100, now=0.0)
-    head = dict(limits.take(400, 0.0))  # 100 prompt + 100 completion tokens
+def test_tokens_per_minute_take_what_the_request_asks_for() -> None:
+    limits = Limits(0, 600, now=0.0)
+    head = dict(limits.take(200, 0.0))  # e.g. 100 prompt tokens and max_tokens 100
     assert head[b"x-ratelimit-remaining-tokens"] == b"400"
     assert head[b"x-ratelimit-reset-tokens"] == b"20s"
-    limits.take(400, 0.0)
+    limits.take(200, 0.0)
     with pytest.raises(RateLimited) as refused:
-        limits.take(4000, 0.0)  # 1100 wanted, 200 left: nothing is taken
+        limits.take(1100, 0.0)  # 1100 wanted, 200 left: nothing is taken
     assert refused.value.type == "tokens"
+    assert "Requested 1100" in refused.value.message
     assert dict(limits.head())[b"x-ratelimit-remaining-tokens"] == b"200"
+
+
+def test_a_request_asks_for_its_prompt_and_its_completion_limit() -> None:
+    assert requested(Tally("m", 120, 7, "stop", 50), 4000) == 170  # the body size is not used
+    assert requested(Tally("m", 120, 7, "stop"), 4000) == 120  # no max_tokens: the prompt
+    assert requested(None, 4001) == 1001  # not read by the answerer: ~4 bytes a token

@@ -38,3 +38,15 @@ def test_the_load_factor_stretches_gaps_by_the_others_running() -> None:
     fourth = engine.admit(STREAM, 0.0).due()  # 3 others: x 2.5
     assert fourth == pytest.approx([0.1, 0.225, 0.35])
     assert engine.admit(STREAM, 5.0).due() == pytest.approx([0.1, 0.15, 0.2])  # all done
+
+
+def test_the_load_factor_stretches_a_json_answers_gaps_alike() -> None:
+    engine = Engine(2, factor=3.0)
+    body = Reply(b"{}", None, 0.5, decode=0.4)  # 0.1 to the first token, 0.4 of gaps
+    assert engine.admit(body, 0.0).first_delay == pytest.approx(0.5)  # alone
+    stretched = engine.admit(body, 0.0)  # 1 other running of 2: gaps x (1 + 2 x 1/2)
+    assert stretched.first_delay == pytest.approx(0.1 + 0.8)
+    assert stretched.decode == pytest.approx(0.8)
+    assert engine.queued_until == 0.0
+    engine.admit(body, 0.0)  # both slots held: it waits for the first to free, at 0.5
+    assert engine.queued_until == pytest.approx(0.5)
