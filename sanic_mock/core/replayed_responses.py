@@ -38,14 +38,8 @@ from sanic_mock.tokens import PromptCounter
 from sanic_mock.wire.fields import parse_body
 from sanic_mock.wire.ids import IdSource
 from sanic_mock.wire.models import Headers
-from sanic_mock.wire.replayed_responses import (
-    Recording,
-    events,
-    fitted,
-    live_response,
-    pieces,
-    recording,
-)
+from sanic_mock.wire.replayed_responses import Recording, fitted, live_response, recording
+from sanic_mock.wire.response_stream import events, pieces
 from sanic_mock.wire.responses_in import ResponseRequest, input_tokens_body, parse_response
 
 RESPONSES, INPUT_TOKENS = endpoints.RESPONSES.path, endpoints.INPUT_TOKENS.path
