@@ -20,7 +20,10 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from sanic_mock.corpus import io
+from sanic_mock.corpus.format import Corpus
 from sanic_mock.run import certs
+from tests.factories import json_exchange
 from tests.protocol.support import HAS_GRANIAN
 from tests.servers import running
 
@@ -268,3 +271,20 @@ def test_metrics_over_http3(tmp_path: Path) -> None:
     completion = orjson.loads(answer.body)["usage"]["completion_tokens"]
     assert found[("vllm:generation_tokens_total", "m")] == completion
     assert found[("vllm:e2e_request_latency_seconds_count", "m")] == 1
+
+
+def test_replayed_answers_are_counted_by_what_they_said(tmp_path: Path) -> None:
+    """A recorded corpus: hits count the recorded usage, JSON and stream alike."""
+    recorded = json_exchange("Count me.", "Recorded words here.")
+    path = tmp_path / "recorded.corpus"
+    io.write(path, Corpus(kind="recorded", generator={}, exchanges=(recorded,)))
+    with running("--corpus", str(path)) as server, httpx.Client(base_url=server.url) as c:
+        body = {"model": "gpt-4o-mini", "messages": MESSAGES}
+        assert c.post("/v1/chat/completions", json=body).headers["x-mock-replay"] == "hit"
+        streamed(c, {**body, "stream": True})
+        got = scrape(c)
+    usage = recorded.usage
+    model = "model_name=gpt-4o-mini"
+    assert got[f"vllm:prompt_tokens_total{{{model}}}"] == 2 * usage["prompt_tokens"]
+    assert got[f"vllm:generation_tokens_total{{{model}}}"] == 2 * usage["completion_tokens"]
+    assert got[f"vllm:request_success_total{{finished_reason=stop,{model}}}"] == 2

@@ -33,7 +33,7 @@ the service's, `core/faults.py`).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -41,7 +41,7 @@ from sanic_mock import endpoints
 from sanic_mock.core.control import Control
 from sanic_mock.core.recorded import MISS, RecordedError, hit
 from sanic_mock.core.replayed_responses import ResponseReplay
-from sanic_mock.core.reply import SYSTEM, Clock, Reply, Unanswered
+from sanic_mock.core.reply import SYSTEM, Clock, Kept, Reply, Unanswered
 from sanic_mock.core.store import DEFAULT_SIZE, ResponseStore
 from sanic_mock.corpus.answers import Answer, answer, fit
 from sanic_mock.corpus.errors import CorpusError
@@ -60,6 +60,7 @@ from sanic_mock.wire.replayed import (
     live_order,
     restream,
     split,
+    usage_of,
 )
 from sanic_mock.wire.replayed_responses import parsed_events
 from sanic_mock.wire.requests import (
@@ -143,6 +144,7 @@ class ReplayAPI:
         self.scale = replay.scale
         self.fresh = replay.ids is ReplayIds.FRESH
         self._answers: dict[int, Answer] = {}
+        self._told_cache: dict[int, tuple[Recorded, tuple[Kept, ...]]] = {}
         self._bodies: dict[int, Any] = {}  # recorded JSON bodies in the live key order
         self._templates: dict[tuple[int, bool, int], Template] = {}
         self._missed: set[bytes] = set()
@@ -241,8 +243,19 @@ class ReplayAPI:
         if not matched:
             return self._fitted(ex, endpoint, gen)
         if gen.stream:
-            return self._stream(found, endpoint, gen.include_usage, gen.prompt_tokens, headers)
-        return self._body(found, endpoint, gen.prompt_tokens, headers)
+            reply = self._stream(found, endpoint, gen.include_usage, gen.prompt_tokens, headers)
+        else:
+            reply = self._body(found, endpoint, gen.prompt_tokens, headers)
+        asked, said = self._told(found, gen)
+        return reply._replace(asked=asked, said=said)
+
+    def _told(self, found: Found, gen: Generation) -> tuple[Recorded, tuple[Kept, ...]]:
+        """What a hit tells its client, for `/metrics`, counted once per exchange."""
+        number, ex = found
+        told = self._told_cache.get(number)
+        if told is None:
+            told = self._told_cache[number] = told_by(self._answer(number, ex), ex, gen)
+        return told
 
     # -- building replies ---------------------------------------------------------------------
     def _answer(self, number: int, ex: Exchange) -> Answer:
@@ -281,16 +294,19 @@ class ReplayAPI:
     def _fitted(self, ex: Exchange, endpoint: str, gen: Generation) -> Reply:
         """A sampled answer to a request it was not recorded for, fitted to that request."""
         ans = fit(answer(ex), gen.limit, gen.n)
+        said = told_by(ans, ex, gen)[1]
+        asked = Recorded(gen.model, gen.prompt_tokens, gen.limit)  # usage as `fit` recounts it
         rid, created = self._ids(endpoint, None)
         if not gen.stream:
             body = assembled(ans, endpoint, rid, created, gen.model, gen.prompt_tokens)
-            return self._timed_body(body, ex.duration_us, MISS)
+            reply = self._timed_body(body, ex.duration_us, MISS)
+            return reply._replace(asked=asked, said=said)
         frames = split(ans, endpoint, gen.model, gen.include_usage, gen.prompt_tokens, rid, created)
         if not self.scale:
-            return Reply(b"", [b"".join(frames)], headers=MISS)
+            return Reply(b"", [b"".join(frames)], headers=MISS, asked=asked, said=said)
         step = ex.duration_us / len(frames) / 1e6 * self.scale
         offsets = tuple(step * (k + 1) for k in range(len(frames)))
-        return Reply(b"", frames, offsets=offsets, headers=MISS)
+        return Reply(b"", frames, offsets=offsets, headers=MISS, asked=asked, said=said)
 
     def _stream(
         self,
@@ -343,3 +359,27 @@ class ReplayAPI:
             frames = split(ans, endpoint, model, include_usage, prompt_tokens, rid, created)
         step = ex.duration_us / len(frames)
         return Template(frames, [round(step * (k + 1)) for k in range(len(frames))])
+
+
+class Recorded(NamedTuple):
+    """What a replayed request asked for, as `/metrics` counts it (`core.reply.Asked`): the
+    answer's model and recorded `usage.prompt_tokens` (the request's count when it has none)."""
+
+    model: str
+    prompt_tokens: int
+    limit: int | None
+
+
+def told_by(ans: Answer, ex: Exchange, gen: Generation) -> tuple[Recorded, tuple[Kept, ...]]:
+    """The model, usage and finish reason a recorded answer tells its client."""
+    usage = usage_of(ans, gen.prompt_tokens)  # recorded, or counted as the answer counts it
+    prompt = usage.get("prompt_tokens")
+    completion = usage.get("completion_tokens")
+    details = usage.get("completion_tokens_details")
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    reasoning = reasoning if type(reasoning) is int else 0
+    completion = completion if type(completion) is int else reasoning
+    finish = (ans.choices[0].finish_reason if ans.choices else None) or "stop"
+    prompt = prompt if type(prompt) is int else gen.prompt_tokens
+    asked = Recorded(ans.model or ex.model or gen.model, prompt, gen.limit)
+    return asked, (Kept(max(completion - reasoning, 0), reasoning, finish),)

@@ -231,3 +231,19 @@ def test_replay_ids_recorded_keeps_the_recorded_id_and_created(tmp_path: Path) -
     assert b"".join(frames) == b"".join(b"data: %s\n\n" % e.encode() for e in ex.events or ())
     converted = orjson.loads(api.chat(raw(**chat_request("stream me"))).body)
     assert (converted["id"], converted["created"]) == ("c", 1)  # from the recorded chunks
+
+
+def test_replayed_answers_tell_metrics_what_they_said(tmp_path: Path) -> None:
+    """`/metrics` counts a replayed answer by its recorded usage (a hit) or the fitted one."""
+    api = make(tmp_path, json_exchange("q", "Recorded text."), stream_exchange())
+    hit = api.chat(raw(**chat_request("q"))).tally()
+    recorded = json_exchange("q", "Recorded text.").usage
+    assert hit is not None and hit.prompt == recorded["prompt_tokens"]
+    assert (hit.completion, hit.finish) == (recorded["completion_tokens"], "stop")
+    streamed = api.chat(raw(**chat_request("q", stream=True))).tally()
+    assert streamed is not None and streamed.completion == hit.completion
+    (tmp_path / "j").mkdir()
+    only_json = make(tmp_path / "j", json_exchange("q", "Recorded text."))
+    fitted = only_json.chat(raw(**chat_request("never", max_completion_tokens=1))).tally()
+    assert fitted is not None and (fitted.completion, fitted.finish) == (1, "length")
+    assert fitted.limit == 1
