@@ -2,10 +2,10 @@
 
 A paced frame that leaves late adds latency the benchmark will blame on the system under test.
 The transports report how late each frame left against its due time (`LagWatch.add`: the
-`Pacer` once per timing-wheel slot, for all the frames written in it; ASGI's `send_paced` per
-frame). Per second of frames the 99th percentile is taken from a histogram of whole
-milliseconds; above 1 ms, one warning a minute is logged with how late, so a benchmark user
-knows the mock added the latency, not their system. Counting is a list increment per slot.
+`Pacer`, which paces every transport, once per timing-wheel slot for all the frames due in it).
+Per second of frames the 99th percentile is taken from a histogram of whole milliseconds; above
+1 ms, one warning a minute is logged with how late, so a benchmark user knows the mock added the
+latency, not their system. Counting is a list increment per slot.
 """
 
 from __future__ import annotations
