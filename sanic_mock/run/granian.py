@@ -23,14 +23,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sanic_mock.run.processes import GRACE_S
 from sanic_mock.serve.rsgi import rsgi_app
 from sanic_mock.settings import Settings, SettingsError
 
 MAX_STREAMS = 1000  # concurrent HTTP/2 streams per connection (granian's default is 200)
 BACKLOG = 4096
 # After a stop signal, connections still open (a paced stream, an idle keep-alive client) get
-# this many seconds, then the worker is killed: granian's default waits for them forever.
-STOP_GRACE_S = 8
+# this many seconds (as on Sanic), then the worker is killed: granian's default waits for them
+# forever. It also bounds a stop in which a worker does not end at all: with two workers, about
+# one Ctrl-C in five left one of them serving until killed (granian 2.8.9).
+STOP_GRACE_S = int(GRACE_S)
 
 
 def serve(settings: Settings) -> None:
