@@ -7,16 +7,20 @@ pinned to CPU 0 and the client to CPU 1, so a figure is "requests per second on 
 Each cell is the median of `--runs` timed runs of `--duration` seconds after a 1 s warm-up;
 nothing runs longer than that, and the whole table takes a few minutes.
 
-Workloads: `models` (GET /v1/models, 700 B of JSON), `chat` (POST /v1/chat/completions,
-max_tokens 64) and `stream` (the same with `stream: true`: 66 SSE events, no pacing delay).
-Prints a Markdown table (paste it into HTTP2.md) and, with `--json FILE`, the raw runs.
+Workloads: `chat` (POST /v1/chat/completions, max_tokens 256), `stream` (the same with
+`stream: true`: 258 SSE events, no pacing delay) and `health` (GET /health). Shapes: `m1` is 64
+connections with one stream (or HTTP/1.1 request) in flight each (`h2load -c 64 -m 1`), `m100`
+is 4 HTTP/2 connections with 100 streams each (`-c 4 -m 100`; HTTP/1.1 rows repeat m1). With
+nginx installed, a last row serves the mock's own answers as canned bytes over h2c (`nginx`,
+one worker process, pinned like the server) as the ceiling of the client and the machine.
+Prints a Markdown table (paste it into HTTP2.md) with each cell's ratio to our HTTP/1.1 and, with
+`--json FILE`, the raw runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import re
 import shutil
@@ -34,22 +38,47 @@ import orjson
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}
 WORKLOADS: dict[str, tuple[str, dict[str, object] | None]] = {
-    "models": ("/v1/models", None),
-    "chat": ("/v1/chat/completions", {**CHAT, "max_tokens": 64}),
-    "stream": ("/v1/chat/completions", {**CHAT, "max_tokens": 64, "stream": True}),
+    "chat": ("/v1/chat/completions", {**CHAT, "max_tokens": 256}),
+    "stream": ("/v1/chat/completions", {**CHAT, "max_tokens": 256, "stream": True}),
+    "health": ("/health", None),
 }
+SHAPES = {"m1": ["-c", "64", "-m", "1"], "m100": ["-c", "4", "-m", "100"]}
 # name -> (serve arguments beyond the port, scheme, client protocol)
 ROWS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "HTTP/1.1, Sanic (baseline)": ((), "http", "h1"),
-    "HTTPS/1.1, Sanic (--no-http2)": (("TLS", "--no-http2"), "https", "h1"),
-    "HTTPS/1.1, hypercorn": (("TLS",), "https", "h1"),
-    "HTTP/2 over TLS, hypercorn": (("TLS",), "https", "h2"),
-    "h2c, hypercorn (--http2)": (("--http2",), "http", "h2"),
-    "HTTP/3, hypercorn + aioquic": (("TLS",), "https", "h3"),
-    "HTTPS/1.1, granian": (("TLS", "--http2-engine", "granian"), "https", "h1"),
-    "HTTP/2 over TLS, granian": (("TLS", "--http2-engine", "granian"), "https", "h2"),
-    "h2c, granian": (("--http2", "--http2-engine", "granian"), "http", "h2"),
+    "h2c, granian (--http2, default)": (("--http2",), "http", "h2"),
+    "HTTP/2 over TLS, granian (default)": (("TLS",), "https", "h2"),
+    "h2c, hypercorn": (("--http2", "--http2-engine", "hypercorn"), "http", "h2"),
+    "HTTP/2 over TLS, hypercorn": (("TLS", "--http2-engine", "hypercorn"), "https", "h2"),
+    "HTTP/3, hypercorn + aioquic (--http3)": (("TLS", "--http3"), "https", "h3"),
 }
+NGINX_ROW = "h2c, nginx serving canned bytes"
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log error;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    keepalive_requests 1000000;
+    http2_max_concurrent_streams 1000;
+    server {{
+        listen 127.0.0.1:{port} http2;
+        root {dir}/canned;
+        # a POST to a static file is a 405: answered with the file instead
+        error_page 405 =200 $uri;
+        location = /health {{ default_type application/json; }}
+        location = /chat {{ default_type application/json; }}
+        location = /stream {{ default_type text/event-stream; }}
+    }}
+}}
+"""
 
 
 def pinned(cpu: int) -> list[str]:
@@ -100,13 +129,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def h2load(url: str, proto: str, body: Path | None, duration: float) -> tuple[float, int]:
+def h2load(
+    url: str, proto: str, shape: str, body: Path | None, duration: float
+) -> tuple[float, int]:
     """(requests per second, failed + errored requests) for one timed run. h2load 1.52 now and
     then hangs or dies without its summary when it stops its clients at the end of `-D`; such a
     run is retried (twice), and reported on stderr."""
-    shape = ["--h1", "-c", "32", "-m", "1"] if proto == "h1" else ["-c", "4", "-m", "32"]
+    flags = ["--h1", "-c", "64", "-m", "1"] if proto == "h1" else SHAPES[shape]
     data = ["-d", str(body), "-H", "content-type: application/json"] if body else []
-    cmd = [*pinned(1), "h2load", *shape, *data, "-t", "1", "--warm-up-time", "1",
+    cmd = [*pinned(1), "h2load", *flags, *data, "-t", "1", "--warm-up-time", "1",
            "-D", f"{duration:g}", "-N", "5s", url]  # fmt: skip
     for _ in range(3):
         try:
@@ -119,6 +150,35 @@ def h2load(url: str, proto: str, body: Path | None, duration: float) -> tuple[fl
             return float(rate.group(1)), int(bad.group(1)) + int(bad.group(2))
         print(f"h2load gave no summary, run again: {' '.join(cmd)}", file=sys.stderr)
     return float("nan"), 0
+
+
+def start_nginx(tmp: Path, canned: dict[str, bytes]) -> tuple[subprocess.Popen[bytes], str]:
+    """nginx on h2c serving `canned` (path -> bytes), or an OSError if it cannot start."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    root = tmp / "nginx"
+    (root / "canned").mkdir(parents=True, exist_ok=True)
+    for path, data in canned.items():
+        (root / "canned" / path.lstrip("/")).write_bytes(data)
+    for folder in (tmp, root, root / "canned"):  # nginx's workers may run as another user
+        folder.chmod(0o755)
+    port = free_port()
+    conf = root / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=root, port=port))
+    proc = subprocess.Popen(
+        [*pinned(0), nginx, "-c", str(conf), "-p", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(50):
+        try:
+            with httpx.Client(http1=False, http2=True) as c:
+                if c.get(url + "/health", timeout=1).status_code == 200:
+                    return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise OSError("nginx did not start")
 
 
 def h3load(
@@ -161,6 +221,37 @@ def h3load(
             os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
 
 
+def measure(
+    url: str, proto: str, paths: dict[str, str], bodies: dict[str, Path], opts: argparse.Namespace
+) -> tuple[dict[str, float], int, dict[str, list[float]]]:
+    """The median req/s per (workload, shape) cell of one server, its errors and raw runs."""
+    cells: dict[str, float] = {}
+    raw: dict[str, list[float]] = {}
+    errors = 0
+    for shape in SHAPES:
+        for name in WORKLOADS:
+            rates = []
+            for _ in range(opts.runs):
+                if proto == "h3":
+                    body = bodies[name].read_bytes() if name in bodies else None
+                    rate, bad = h3load(url + paths[name], body, opts.duration, SHAPE_H3[shape])
+                elif proto == "h1" and shape != "m1":
+                    rate, bad = cells[f"{name} m1"], 0  # HTTP/1.1 has one stream per connection
+                else:
+                    rate, bad = h2load(
+                        url + paths[name], proto, shape, bodies.get(name), opts.duration
+                    )
+                rates.append(rate)
+                errors += bad
+            done = [r for r in rates if r == r] or [float("nan")]  # drop timed-out runs
+            cells[f"{name} {shape}"] = statistics.median(done)
+            raw[f"{name} {shape}"] = rates
+    return cells, errors, raw
+
+
+SHAPE_H3 = {"m1": 64, "m100": 100}  # curl_cffi: requests in flight on one QUIC connection
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -170,8 +261,14 @@ def main() -> None:
     opts = parser.parse_args()
     if not shutil.which("h2load"):
         sys.exit("h2load is missing: apt-get install -y nghttp2-client")
-    duration = min(opts.duration, 10.0)
+    opts.duration = min(opts.duration, 10.0)
     raw: dict[str, dict[str, list[float]]] = {}
+    columns = [f"{name} {shape}" for shape in SHAPES for name in WORKLOADS]
+    base: dict[str, float] = {}
+    nginx: dict[str, float] = {}
+    mock_paths = {name: path for name, (path, _) in WORKLOADS.items()}
+    canned: dict[str, bytes] = {}
+    table: list[tuple[str, dict[str, float], int]] = []
     with tempfile.TemporaryDirectory() as tmp:
         from sanic_mock.run import certs
 
@@ -181,37 +278,46 @@ def main() -> None:
             if payload is not None:
                 bodies[name] = Path(tmp, name + ".json")
                 bodies[name].write_bytes(orjson.dumps(payload))
-        print("| protocol, server | " + " | ".join(f"{w} req/s" for w in WORKLOADS) + " | errors |")
-        print("|---|" + "---:|" * (len(WORKLOADS) + 1))
         for row, (args, scheme, proto) in ROWS.items():
-            if opts.only not in row:
-                continue
-            if "granian" in row and importlib.util.find_spec("granian") is None:
-                print(
-                    f"| {row} | "
-                    + " | ".join("n/a" for _ in WORKLOADS)
-                    + " | granian not installed |"
-                )
-                continue
+            if opts.only not in row and not row.startswith("HTTP/1.1"):
+                continue  # the HTTP/1.1 baseline always runs: the ratios need it
             proc, url = start(args, scheme, (str(cert), str(key)))
-            errors, cells = 0, []
             try:
-                for name, (path, _) in WORKLOADS.items():
-                    rates = []
-                    for _ in range(opts.runs):
-                        if proto == "h3":
-                            body = bodies[name].read_bytes() if name in bodies else None
-                            rate, bad = h3load(url + path, body, duration)
-                        else:
-                            rate, bad = h2load(url + path, proto, bodies.get(name), duration)
-                        rates.append(rate)
-                        errors += bad
-                    raw.setdefault(row, {})[name] = rates
-                    done = [r for r in rates if r == r] or [float("nan")]  # drop timed-out runs
-                    cells.append(f"{statistics.median(done):,.0f}")
+                if not canned:  # the mock's own answers, for nginx to serve
+                    for name, (path, payload) in WORKLOADS.items():
+                        answer = httpx.request(
+                            "POST" if payload else "GET", url + path, json=payload, timeout=10
+                        )
+                        canned[f"/{name}"] = answer.content
+                cells, errors, raw[row] = measure(url, proto, mock_paths, bodies, opts)
             finally:
                 stop(proc)
-            print(f"| {row} | " + " | ".join(cells) + f" | {errors} |", flush=True)
+            base = base or cells
+            table.append((row, cells, errors))
+            print(f"measured: {row}", file=sys.stderr, flush=True)
+        if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
+            try:
+                proc, url = start_nginx(Path(tmp), canned)
+            except OSError as exc:
+                print(f"nginx row skipped: {exc}", file=sys.stderr)
+            else:
+                try:
+                    paths = {name: f"/{name}" for name in WORKLOADS}
+                    nginx, errors, raw[NGINX_ROW] = measure(url, "h2", paths, bodies, opts)
+                finally:
+                    proc.terminate()
+                    proc.wait()
+                table.append((NGINX_ROW, nginx, errors))
+
+    def cell(column: str, rate: float) -> str:
+        ratios = [f"{rate / ref[column]:.2f}×" for ref in (base, nginx) if ref.get(column)]
+        return f"{rate:,.0f} ({' / '.join(ratios)})" if ratios else f"{rate:,.0f}"
+
+    print("| protocol, server | " + " | ".join(f"{c} req/s" for c in columns) + " | errors |")
+    print("|---|" + "---:|" * (len(columns) + 1))
+    for row, cells, errors in table:
+        print(f"| {row} | " + " | ".join(cell(c, cells[c]) for c in columns) + f" | {errors} |")
+    print("\n(a / b): the ratio to our HTTP/1.1 row, and to nginx's canned bytes")
     if opts.json:
         opts.json.write_bytes(orjson.dumps(raw, option=orjson.OPT_INDENT_2))
 

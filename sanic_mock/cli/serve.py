@@ -156,7 +156,13 @@ HTTP2 = Annotated[
     ),
 ]
 HTTP2EngineName = Annotated[
-    str, option("--http2-engine", metavar=choices(Http2Engine), help="HTTP/2 server.")
+    Optional[str],  # noqa: UP045
+    option(
+        "--http2-engine",
+        metavar=choices(Http2Engine),
+        help="HTTP/2 server. Default: granian; hypercorn with --http3, which only it serves.",
+        show_default=False,
+    ),
 ]
 HTTP3 = Annotated[
     Optional[bool],  # noqa: UP045
@@ -358,7 +364,7 @@ def serve(
     tls_cert: TLSCert = None,
     tls_key: TLSKey = None,
     http2: HTTP2 = None,
-    http2_engine: HTTP2EngineName = "hypercorn",
+    http2_engine: HTTP2EngineName = None,
     http3: HTTP3 = None,
     replay: Replay = "match",
     on_miss: OnMiss = "sample",
@@ -452,9 +458,11 @@ def serve(
 
 
 def _tls(
-    cert: Path | None, key: Path | None, http2: bool | None, engine: str, http3: bool | None
+    cert: Path | None, key: Path | None, http2: bool | None, engine: str | None, http3: bool | None
 ) -> TLSSettings:
-    return TLSSettings(cert, key, http2, Http2Engine.parse(engine), http3)
+    return TLSSettings(
+        cert, key, http2, None if engine is None else Http2Engine.parse(engine), http3
+    )
 
 
 def _replay(
@@ -523,7 +531,7 @@ def _run(settings: Settings) -> None:
         from sanic_mock.run import sanic as run_sanic
 
         run_sanic.serve(settings)  # ends the process itself
-    elif settings.tls.http2_engine is Http2Engine.GRANIAN:
+    elif settings.tls.engine is Http2Engine.GRANIAN:
         from sanic_mock.run import granian as run_granian
 
         run_granian.serve(settings)

@@ -2,13 +2,13 @@
 
 A paced frame that leaves late adds latency the benchmark will blame on the system under test.
 The transports report how late each frame left against its due time (`LagWatch.add`: the
-`Pacer` once per timing-wheel slot, for all the frames written in it; ASGI's `send_paced` per
-frame). Per second of frames the 99th percentile is taken from a histogram of whole
-milliseconds; above 1 ms, one warning a minute is logged with how late, so a benchmark user
-knows the mock added the latency, not their system. Counting is a list increment per slot.
-Each window's counts are added to the watch's running totals when it closes; `lag_counts` sums
-every watch of the process, closed windows and open ones, for `GET /metrics`
-(`mock_openai_pacing_lag_seconds`, `core/metrics.py`).
+`Pacer`, which paces every transport, once per timing-wheel slot for all the frames due in it).
+Per second of frames the 99th percentile is taken from a histogram of whole milliseconds; above
+1 ms, one warning a minute is logged with how late, so a benchmark user knows the mock added the
+latency, not their system. Counting is a list increment per slot. Each window's counts are added
+to the watch's running totals when it closes; `lag_counts` sums every watch of the process,
+closed windows and open ones, for `GET /metrics` (`mock_openai_pacing_lag_seconds`,
+`core/metrics.py`).
 """
 
 from __future__ import annotations

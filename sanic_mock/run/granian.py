@@ -1,13 +1,18 @@
-"""Run the app on granian (`--http2-engine granian`): the fast HTTP/2 engine, a Rust server.
+"""Run the app on granian, the default HTTP/2 engine: a Rust server, much faster than hypercorn.
 
-The same ASGI app as under hypercorn (`asgi.asgi_app`). With TLS granian negotiates `h2` or
+granian serves the app through its RSGI interface (`serve/rsgi.py`: the hot routes answered
+directly, paced streams through the loop's one `Pacer`, everything else by the Sanic app as ASGI);
+RSGI costs less per request than granian's ASGI (HTTP2.md). With TLS granian negotiates `h2` or
 `http/1.1` by ALPN on TLS 1.3 only; without TLS (`--http2`) it serves HTTP/1.1 and cleartext
 HTTP/2 by prior knowledge on one port (`--http auto`). It does not serve HTTP/3 and does not
 do the h2c `Upgrade` dance (an HTTP/1.1 request with `Upgrade: h2c` is answered on HTTP/1.1).
 
 granian loads only PKCS#8 keys (`BEGIN PRIVATE KEY`); a PKCS#1 or SEC1 key (`BEGIN RSA/EC PRIVATE
 KEY`) is rewritten to PKCS#8 into a private temporary directory for the server's lifetime.
-granian is an optional extra: `pip install 'mock-openai[granian]'`.
+
+granian's multi-threaded runtime is asked for: with the single-threaded one it picks for RSGI, a
+worker that had served a load test did not stop on SIGTERM and was killed after the grace time.
+granian is imported when serving, not with this module (start-up of the other runners).
 """
 
 from __future__ import annotations
@@ -18,26 +23,25 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sanic_mock.serve.asgi import asgi_app
+from sanic_mock.run.processes import GRACE_S
+from sanic_mock.serve.rsgi import rsgi_app
 from sanic_mock.settings import Settings, SettingsError
 
 MAX_STREAMS = 1000  # concurrent HTTP/2 streams per connection (granian's default is 200)
 BACKLOG = 4096
 # After a stop signal, connections still open (a paced stream, an idle keep-alive client) get
-# this many seconds, then the worker is killed: granian's default waits for them forever.
-STOP_GRACE_S = 8
+# this many seconds (as on Sanic), then the worker is killed: granian's default waits for them
+# forever. It also bounds a stop in which a worker does not end at all: with two workers, about
+# one Ctrl-C in five left one of them serving until killed (granian 2.8.9).
+STOP_GRACE_S = int(GRACE_S)
 
 
 def serve(settings: Settings) -> None:
-    try:
-        from granian.constants import HTTPModes, Interfaces, Loops
-        from granian.http import HTTP1Settings, HTTP2Settings
-        from granian.log import LogLevels
-        from granian.server import Server
-    except ImportError:
-        raise SettingsError(
-            "--http2-engine granian needs granian: pip install 'mock-openai[granian]'"
-        ) from None
+    from granian.constants import HTTPModes, Interfaces, Loops, RuntimeModes
+    from granian.http import HTTP1Settings, HTTP2Settings
+    from granian.log import LogLevels
+    from granian.server import Server
+
     # granian itself panics on a taken port
     settings = settings.with_port(free_to_bind(settings.server.host, settings.server.port))
     with tempfile.TemporaryDirectory(prefix="mock-openai-") as tmp:
@@ -45,10 +49,11 @@ def serve(settings: Settings) -> None:
         if settings.tls.key is not None:
             key = pkcs8_key(settings.tls.key, Path(tmp))
         server = Server(
-            "sanic_mock.serve.asgi:asgi_app",  # only a label: the loader below builds the app
+            "sanic_mock.serve.rsgi:rsgi_app",  # only a label: the loader below builds the app
             address=settings.server.host,
             port=settings.server.port,
-            interface=Interfaces.ASGI,
+            interface=Interfaces.RSGI,
+            runtime_mode=RuntimeModes.mt,
             workers=settings.server.workers,
             loop=Loops.uvloop,
             http=HTTPModes.auto,
@@ -63,7 +68,7 @@ def serve(settings: Settings) -> None:
             ssl_key=key,
         )
         print(f"mock-openai listening on {describe(settings)}", file=sys.stderr, flush=True)
-        server.serve(target_loader=functools.partial(asgi_app, settings), wrap_loader=False)
+        server.serve(target_loader=functools.partial(rsgi_app, settings), wrap_loader=False)
 
 
 def free_to_bind(host: str, port: int) -> int:

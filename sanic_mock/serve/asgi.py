@@ -1,7 +1,8 @@
 """The Sanic app as an ASGI application, with what Sanic's own server would have done for it.
 
-Under an ASGI server (hypercorn, granian) Sanic neither enforces `REQUEST_MAX_SIZE` nor sends
-`content-length`. `MockASGI` wraps the app and restores both on every protocol:
+Under an ASGI server (hypercorn; granian through `serve/rsgi.py`) Sanic neither enforces
+`REQUEST_MAX_SIZE` nor sends `content-length`. `MockASGI` wraps the app and restores both on
+every protocol:
 
 - the body-size limit: a declared `content-length` above `--max-body-bytes`, or a body that grows
   past it while arriving (chunked HTTP/1.1, HTTP/2 and HTTP/3 DATA), raises `PayloadTooLarge`
@@ -13,10 +14,11 @@ Under an ASGI server (hypercorn, granian) Sanic neither enforces `REQUEST_MAX_SI
 
 The endpoints of `core.endpoints.EXACT` skip Sanic altogether (`Direct`): Sanic's ASGI adapter
 builds its request object, matches its router and dispatches its signals for every request,
-which was about half of granian's time per chat request (HTTP2.md). `Direct` reads the request
-from the ASGI messages and answers it with the worker's `Service`, with the same limit, headers
-and bytes; everything else (other paths and methods, `HEAD`, model lookups, a corpus not loaded
-yet) goes to Sanic.
+which was about half of granian's time per chat request under ASGI (HTTP2.md). `Direct`
+(hypercorn's; granian's RSGI app has its own, `serve/rsgi.py`) reads the request from the ASGI
+messages and answers it with the worker's `Service`, with the same limit, headers and bytes;
+everything else (other paths and methods, `HEAD`, model lookups, a corpus not loaded yet) goes
+to Sanic.
 
 `asgi_app(settings)` builds the wrapped app; it imports no server: the runners serve it.
 """

@@ -9,14 +9,18 @@ frame due by then, for all streams, straight to the transports. That avoids a ta
 `sleep` and a framework `send` per event, which is what limits one-`send()`-per-event servers.
 The fast path hands it whole answers (a delayed JSON body, or a stream with its status line and
 headers in the first write and the closing chunk in the last); Sanic's routes the middle frames
-of a stream. Where there is no raw writer (ASGI under hypercorn and granian), `send_paced` is the
-one loop that sleeps until each frame is due and sends it. Both report how late frames left to
-the loop's `LagWatch` (`core/overload.py`), which warns when the schedule cannot be kept.
+of a stream; granian's RSGI app (`serve/rsgi.py`) whole answers, written with `send_bytes`.
+Where a frame can only be sent by awaiting (ASGI under hypercorn: h2, h2c, HTTP/3), the same
+Pacer keeps the time and a `Relay` hands each due frame to the stream's coroutine, which sends it
+(`send_paced`): one timer per loop on every transport, rather than a sleep per event per stream.
+The Pacer reports how late frames left to the loop's `LagWatch` (`core/overload.py`), which warns
+when the schedule cannot be kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import heapq
 import math
 import socket
@@ -181,17 +185,51 @@ async def sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
         await asyncio.sleep(wait)
 
 
+class Relay:
+    """A `Pacer` transport for a sender that must be awaited (an ASGI `send`): the Pacer's one
+    timer puts each frame here when it is due, and the stream's coroutine takes and sends it
+    (`send_paced`). Closed once that coroutine stops; the Pacer then drops the rest."""
+
+    __slots__ = ("_loop", "_frames", "_waiter", "closed")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._frames: collections.deque[bytes] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self._frames.append(data)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    async def next(self) -> bytes:
+        """The next frame, once the Pacer has found it due."""
+        while not self._frames:
+            self._waiter = self._loop.create_future()
+            await self._waiter
+        return self._frames.popleft()
+
+
 async def send_paced(
     send: Callable[[bytes, bool], Awaitable[None]],
     frames: list[bytes],
     due: list[float],
 ) -> None:
-    """`send(frame, last)` for each frame once it is due (on the running loop's clock)."""
-    loop = asyncio.get_running_loop()
-    watch = pacer().watch
+    """`send(frame, last)` for each frame once it is due (on the running loop's clock): the
+    loop's `Pacer` keeps the time (one timer for all streams, its lag watch fed per slot), this
+    coroutine only sends."""
+    relay = Relay(asyncio.get_running_loop())
+    pacer().write(relay, frames, due)
     last = len(frames) - 1
-    for k, (frame, at) in enumerate(zip(frames, due, strict=True)):
-        await sleep_until(loop, at)
-        now = loop.time()
-        watch.add(int((now - at) * 1000), 1, now)
-        await send(frame, k == last)
+    try:
+        for k in range(len(frames)):
+            await send(await relay.next(), k == last)
+    finally:
+        relay.closed = True  # sent, or stopped (a client gone, a task cancelled)

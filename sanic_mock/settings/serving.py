@@ -147,18 +147,18 @@ class TimingSettings:
 
 @dataclass(frozen=True, slots=True)
 class TLSSettings:
-    """TLS files and the protocols served: HTTP/2 (hypercorn or granian) and HTTP/3."""
+    """TLS files and the protocols served: HTTP/2 (granian or hypercorn) and HTTP/3."""
 
     cert: Path | None = None
     key: Path | None = None
-    # None: HTTP/2 (and HTTP/3) with TLS, plain Sanic HTTP/1.1 without; see HTTP2.md.
+    # None: HTTP/2 with TLS, plain Sanic HTTP/1.1 without; see HTTP2.md.
     http2: bool | None = None
-    http2_engine: Http2Engine = Http2Engine.HYPERCORN
+    http2_engine: Http2Engine | None = None  # None: granian, or hypercorn for --http3 (`engine`)
     http3: bool | None = None
 
     def __post_init__(self) -> None:
         tls = self.cert is not None
-        hypercorn = self.http2_engine is Http2Engine.HYPERCORN
+        hypercorn = self.engine is Http2Engine.HYPERCORN
         _raise_first(
             [
                 (
@@ -191,9 +191,17 @@ class TLSSettings:
         return self.cert is not None if self.http2 is None else self.http2
 
     @property
+    def engine(self) -> Http2Engine:
+        """The HTTP/2 server: the one asked for; else granian (the fast one, HTTP2.md), or
+        hypercorn when HTTP/3 is asked for, which only hypercorn serves."""
+        if self.http2_engine is not None:
+            return self.http2_engine
+        return Http2Engine.HYPERCORN if self.http3 else Http2Engine.GRANIAN
+
+    @property
     def serves_http3(self) -> bool:
         """HTTP/3 is on by default wherever hypercorn serves TLS."""
         if self.http3 is not None:
             return self.http3
-        hypercorn = self.http2_engine is Http2Engine.HYPERCORN
+        hypercorn = self.engine is Http2Engine.HYPERCORN
         return self.cert is not None and self.serves_http2 and hypercorn

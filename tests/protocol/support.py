@@ -8,36 +8,34 @@ knowledge), curl_cffi with HTTP/3 only (QUIC; it never falls back to TCP) for HT
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.servers import Server, running
 
 LIMIT = 4 * 1024 * 1024  # --max-body-bytes of every protocol server
 PACE_MS = 700  # --response-delay-ms of the paced servers: events far apart, no timing asserts
 COMMON = ("--pregen-count", "256", "--seed", "7", "--max-body-bytes", str(LIMIT))
-HAS_GRANIAN = importlib.util.find_spec("granian") is not None
 
 
 def server_args(key: str, cert: Path, key_file: Path) -> tuple[tuple[str, ...], str]:
     """(serve arguments, scheme) for a server configuration name."""
     tls = ("--tls-cert", str(cert), "--tls-key", str(key_file))
     paced = ("--response-delay-ms", str(PACE_MS), "--first-token-delay-ms", "0")
+    hypercorn = ("--http2-engine", "hypercorn")
     table: dict[str, tuple[tuple[str, ...], str]] = {
         "sanic": ((), "http"),
         "sanic-tls": ((*tls, "--no-http2"), "https"),
-        "hypercorn-tls": (tls, "https"),
-        "hypercorn-h2c": (("--http2",), "http"),
-        "granian-tls": ((*tls, "--http2-engine", "granian"), "https"),
-        "granian-h2c": (("--http2", "--http2-engine", "granian"), "http"),
-        "hypercorn-tls-paced": ((*tls, *paced), "https"),
-        "hypercorn-h2c-paced": (("--http2", *paced), "http"),
-        "granian-tls-paced": ((*tls, "--http2-engine", "granian", *paced), "https"),
+        "hypercorn-tls": ((*tls, *hypercorn), "https"),
+        "hypercorn-h2c": (("--http2", *hypercorn), "http"),
+        "granian-tls": (tls, "https"),  # the default engine
+        "granian-h2c": (("--http2",), "http"),
+        "hypercorn-tls-paced": ((*tls, *hypercorn, *paced), "https"),
+        "hypercorn-h2c-paced": (("--http2", *hypercorn, *paced), "http"),
+        "granian-tls-paced": ((*tls, *paced), "https"),
     }
     args, scheme = table[key]
     return (*COMMON, *args), scheme
@@ -52,8 +50,6 @@ class Servers:
         self._running: dict[str, Server] = {}
 
     def get(self, key: str) -> Server:
-        if key.startswith("granian") and not HAS_GRANIAN:
-            pytest.skip("granian is not installed (pip install 'mock-openai[granian]')")
         if key not in self._running:
             args, scheme = server_args(key, self.cert, self.key)
             self._running[key] = self._stack.enter_context(running(*args, scheme=scheme))

@@ -153,7 +153,7 @@ def test_h2load_completes_without_errors(servers: Servers, key: str, tmp_path: P
 
 def test_http3_and_http2_with_two_workers(tls_files: tuple[Path, Path]) -> None:
     cert, key = tls_files
-    args = ("--tls-cert", str(cert), "--tls-key", str(key), "--workers", "2")
+    args = ("--tls-cert", str(cert), "--tls-key", str(key), "--workers", "2", "--http3")
     with running(*args, "--pregen-count", "64", scheme="https") as server:
         for _ in range(6):  # new QUIC connections, spread over both workers by the kernel
             h3 = H3Transport(server.base_url)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sanic_mock.cli import main
 from sanic_mock.run import certs
 from sanic_mock.run.hypercorn import MockConfig
-from sanic_mock.settings import Settings, SettingsError
+from sanic_mock.settings import Http2Engine, Settings, SettingsError
 from tests import factories
 from tests.servers import clean_env, free_port, running
 
@@ -40,8 +40,12 @@ def test_protocol_defaults(tls_files: tuple[Path, Path]) -> None:
     assert not plain.serves_http2 and not plain.serves_http3
     h2c = factories.settings(http2=True).tls
     assert h2c.serves_http2 and not h2c.serves_http3
-    tls = factories.settings(tls_cert=cert, tls_key=key).tls
-    assert tls.serves_http2 and tls.serves_http3
+    tls = factories.settings(tls_cert=cert, tls_key=key).tls  # granian, by default: no HTTP/3
+    assert tls.serves_http2 and not tls.serves_http3 and tls.engine is Http2Engine.GRANIAN
+    h3 = factories.settings(tls_cert=cert, tls_key=key, http3=True).tls  # hypercorn serves it
+    assert h3.serves_http3 and h3.engine is Http2Engine.HYPERCORN
+    hypercorn = factories.settings(tls_cert=cert, tls_key=key, http2_engine="hypercorn").tls
+    assert hypercorn.serves_http2 and hypercorn.serves_http3
     sanic_tls = factories.settings(tls_cert=cert, tls_key=key, http2=False).tls
     assert not sanic_tls.serves_http2 and not sanic_tls.serves_http3
     granian = factories.settings(tls_cert=cert, tls_key=key, http2_engine="granian").tls
@@ -140,7 +144,9 @@ def test_cert_defaults_name_localhost(tmp_path: Path) -> None:
 
 def test_hypercorn_limits_are_raised_for_load_tests(tls_files: tuple[Path, Path]) -> None:
     cert, key = tls_files
-    config = MockConfig(factories.settings(tls_cert=cert, tls_key=key, port=4443))
+    config = MockConfig(
+        factories.settings(tls_cert=cert, tls_key=key, http2_engine="hypercorn", port=4443)
+    )
     assert config.keep_alive_max_requests >= 2**31
     assert config.h2_max_concurrent_streams >= 1000
     assert config.keep_alive_timeout >= 120
@@ -169,15 +175,14 @@ def test_busy_udp_port_is_a_one_line_error(tls_files: tuple[Path, Path]) -> None
     port = free_port()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.bind(("127.0.0.1", port))
-        lines = serve_fails("--port", str(port), "--tls-cert", str(cert), "--tls-key", str(key))
+        tls = ("--tls-cert", str(cert), "--tls-key", str(key))
+        lines = serve_fails("--port", str(port), *tls, "--http3")
     expected = f"cannot listen on 127.0.0.1:{port} UDP (HTTP/3): Address already in use"
     assert lines == [f"mock-openai: error: {expected}"]
 
 
 @pytest.mark.parametrize("engine", ["hypercorn", "granian"])
 def test_busy_tcp_port_is_a_one_line_error(engine: str) -> None:
-    if engine == "granian":
-        pytest.importorskip("granian")
     port = free_port()
     with socket.socket() as tcp:
         tcp.bind(("127.0.0.1", port))
@@ -191,7 +196,7 @@ def test_only_the_runners_import_servers() -> None:
     """hypercorn and granian load only with their runner (ARCHITECTURE.md). That no import of
     the Sanic path leads to them is a contract (pyproject.toml, tests/test_layers.py); what only
     a run shows is checked here: the runner imports of cli/ and run/granian.py's import of
-    granian (an optional extra) wait inside functions, and Sanic itself imports neither.
+    granian wait inside functions (start-up time), and Sanic itself imports neither.
     (aioquic is not checked: Sanic itself imports it whenever it is installed.)"""
     code = (
         "import sys\n"
@@ -201,7 +206,7 @@ def test_only_the_runners_import_servers() -> None:
         "bad = [m for m in ('hypercorn', 'granian') if m in sys.modules]\n"
         "assert not bad, bad\n"
         "import sanic_mock.run.granian\n"
-        "assert 'granian' not in sys.modules  # imported when serving, being an optional extra\n"
+        "assert 'granian' not in sys.modules  # imported when serving\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=clean_env())
 

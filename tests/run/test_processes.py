@@ -242,3 +242,25 @@ def test_a_worker_that_dies_stops_the_server_with_exit_1() -> None:
         assert group.sentinel.poll() is None
         time.sleep(0.2)
         assert group.left() == []
+
+
+@pytest.mark.parametrize("workers", WORKERS)
+@pytest.mark.parametrize(("sig", "to_group"), SIGNALS)
+@pytest.mark.parametrize("moment", ["starting", "serving"])
+def test_a_stop_signal_at_any_moment_stops_granian(
+    workers: str, sig: int, to_group: bool, moment: str
+) -> None:
+    """The same for granian (`--http2`, the default HTTP/2 engine), whose own process manager
+    starts and stops its workers: after the banner while they start, or once they serve (an
+    HTTP/2 connection having been answered by each)."""
+    with in_group("--http2", "--workers", workers, "--pregen-count", "64") as group:
+        if moment == "starting":
+            group.wait_banner()
+        else:
+            group.wait_healthy()
+            with httpx.Client(http1=False, http2=True, timeout=10) as h2:
+                for _ in range(4):
+                    assert h2.get(group.url + "/v1/models").status_code == 200
+        took = group.signal(sig, to_group)
+        assert group.server.returncode in (0, 128 + sig, -sig), group.output()
+        _assert_clean(group, took)

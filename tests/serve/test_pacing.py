@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sanic_mock.serve.h1 import chunked
-from sanic_mock.serve.pacing import BATCH, SLACK, Pacer
+from sanic_mock.serve.pacing import BATCH, SLACK, Pacer, pacer, send_paced
 from tests.servers import running
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 12}
@@ -191,3 +191,60 @@ def test_a_blocked_loop_is_reported_as_pacing_lag(caplog: pytest.LogCaptureFixtu
     pacer = asyncio.run(run())
     assert pacer.watch.warnings == 1
     assert "cannot keep its schedule" in caplog.text
+
+
+def test_send_paced_sends_through_the_loops_one_pacer() -> None:
+    """ASGI streams (hypercorn) are paced by the loop's `Pacer`, not by a sleep per event: 40
+    streams of irregular due times each get every frame in order, `last` on the last only,
+    never early, and the pacer's lag watch has counted every frame."""
+
+    async def run() -> tuple[list[tuple[list[float], list[tuple[bytes, bool, float]]]], int]:
+        loop = asyncio.get_running_loop()
+        streams = []
+
+        async def one(k: int) -> None:
+            base = loop.time() + 0.002 * (k % 5)
+            due = [base + t for t in (0.0, 0.0004, 0.003, 0.003, 0.009, 0.0125)]
+            sent: list[tuple[bytes, bool, float]] = []
+
+            async def send(frame: bytes, last: bool) -> None:
+                sent.append((frame, last, loop.time()))
+                await asyncio.sleep(0)  # an ASGI send yields to the loop
+
+            streams.append((due, sent))
+            await send_paced(send, [b"%d" % i for i in range(len(due))], due)
+
+        await asyncio.wait_for(asyncio.gather(*(one(k) for k in range(40))), timeout=5)
+        return streams, sum(pacer().watch.counts)
+
+    streams, counted = asyncio.run(run())
+    for due, sent in streams:
+        assert [frame for frame, _, _ in sent] == [b"%d" % i for i in range(len(due))]
+        assert [last for _, last, _ in sent] == [False] * (len(due) - 1) + [True]
+        for (_, _, at), wanted in zip(sent, due, strict=True):
+            assert at >= wanted - SLACK - 1e-6
+    assert counted == sum(len(due) for due, _ in streams)
+
+
+def test_send_paced_stops_pacing_when_the_sender_fails() -> None:
+    """A client gone mid-stream (the send raises): send_paced raises it, and the pacer drops
+    the stream's remaining frames instead of keeping them due."""
+
+    async def run() -> tuple[list[bytes], int]:
+        loop = asyncio.get_running_loop()
+        at = loop.time() + 0.002
+        due = [at + 0.002 * k for k in range(10)]
+        sent: list[bytes] = []
+
+        async def send(frame: bytes, last: bool) -> None:
+            if len(sent) == 3:
+                raise ConnectionError("gone")
+            sent.append(frame)
+
+        with pytest.raises(ConnectionError):
+            await send_paced(send, [b"x"] * 10, due)
+        await asyncio.sleep(0.03)  # past every due time: nothing left waiting in the wheel
+        return sent, len(pacer()._slots)
+
+    sent, waiting = asyncio.run(run())
+    assert sent == [b"x"] * 3 and waiting == 0
