@@ -24,7 +24,6 @@ from sanic_mock.corpus import io
 from sanic_mock.corpus.format import Corpus
 from sanic_mock.run import certs
 from tests.factories import json_exchange
-from tests.protocol.support import HAS_GRANIAN
 from tests.servers import running
 
 COMMON = ("--pregen-count", "256", "--token-stddev", "0")
@@ -176,15 +175,13 @@ def test_faults_are_counted_by_type_and_cut_streams_as_aborts() -> None:
 
 TRANSPORTS = [
     ("sanic", ()),
-    ("hypercorn-h2c", ("--http2",)),
-    ("granian-h2c", ("--http2", "--http2-engine", "granian")),
+    ("hypercorn-h2c", ("--http2", "--http2-engine", "hypercorn")),
+    ("granian-h2c", ("--http2",)),  # the default engine
 ]
 
 
 @pytest.mark.parametrize(("name", "flags"), TRANSPORTS, ids=[t[0] for t in TRANSPORTS])
 def test_metrics_on_every_transport(name: str, flags: tuple[str, ...]) -> None:
-    if name.startswith("granian") and not HAS_GRANIAN:
-        pytest.skip("granian is not installed")
     args = (*COMMON, "--token-mean", "5", "--response-delay-ms", "3", *flags)
     h2 = bool(flags)
     with running(*args) as server:
@@ -254,7 +251,7 @@ def test_metrics_over_http3(tmp_path: Path) -> None:
     from tests.protocol.support import H3Transport
 
     cert, key = certs.write(tmp_path)
-    args = (*COMMON, "--token-mean", "5", "--response-delay-ms", "3")
+    args = (*COMMON, "--token-mean", "5", "--response-delay-ms", "3", "--http3")
     with running(*args, "--tls-cert", str(cert), "--tls-key", str(key), scheme="https") as server:
         h3 = H3Transport(server.url)
         try:

@@ -56,18 +56,20 @@ class _Stream:
     """A `Pacer` transport over an RSGI response stream: the first write starts the response
     (the headers go out with the first frame), each write is one `send_bytes`."""
 
-    __slots__ = ("proto", "headers", "stream", "closed")
+    __slots__ = ("proto", "headers", "stream", "closed", "first")
 
     def __init__(self, proto: Any, headers: StrHead) -> None:
         self.proto = proto
         self.headers = headers
         self.stream: Any = None
         self.closed = False
+        self.first = 0.0  # when the first frame left (`time.monotonic`), for `/metrics`
 
     def write(self, data: bytes) -> None:
         stream = self.stream
         if stream is None:
             stream = self.stream = self.proto.response_stream(200, self.headers)
+            self.first = time.monotonic()
         steps = stream.send_bytes(data).__await__()
         try:
             first = next(steps)
@@ -85,14 +87,17 @@ class _Stream:
 class _Body:
     """A `Pacer` transport for a delayed JSON body: its one write is the whole response."""
 
-    __slots__ = ("proto", "headers")
+    __slots__ = ("proto", "headers", "closed", "first")
 
     def __init__(self, proto: Any, headers: StrHead) -> None:
         self.proto = proto
         self.headers = headers
+        self.closed = False
+        self.first = 0.0
 
     def write(self, data: bytes) -> None:
         self.proto.response_bytes(200, self.headers, data)
+        self.first = time.monotonic()
 
     def is_closing(self) -> bool:
         return False
@@ -162,17 +167,21 @@ class RSGIApp:
         reply = later.reply
         due = due_times(reply.due(), asyncio.get_running_loop(), later.started)
         head = str_head(later.head())
+        transport: _Stream | _Body
         if reply.reset:
             # RSGI cannot abort a response, and granian ends it cleanly when the app raises.
             # Declaring one byte more than is sent makes it end short: an h2 client sees the
             # stream end before its length, an HTTP/1.1 one the connection closed mid-body.
             frames = reply.frames or [b""]  # a JSON answer that resets sends nothing
             head.append(("content-length", str(sum(map(len, frames)) + 1)))
-            await pacer().write(_Stream(proto, head), frames, due)
+            transport = _Stream(proto, head)
         elif reply.frames is None:
-            await pacer().write(_Body(proto, head), [reply.body], due)
+            frames, transport = [reply.body], _Body(proto, head)
         else:
-            await pacer().write(_Stream(proto, head), reply.frames, due)
+            frames, transport = reply.frames, _Stream(proto, head)
+        await pacer().write(transport, frames, due)
+        now = time.monotonic()  # for `/metrics`: when the first and the last frame left
+        later.sent(transport.first or now, now, gone=transport.closed)
 
     async def _body(self, scope: Any, proto: Any) -> bytes | None:
         """The whole request body within the limit (`PayloadTooLarge` past it, after reading
