@@ -144,7 +144,7 @@ class ReplayAPI:
         self.scale = replay.scale
         self.fresh = replay.ids is ReplayIds.FRESH
         self._answers: dict[int, Answer] = {}
-        self._told_cache: dict[int, tuple[Recorded, tuple[Kept, ...]]] = {}
+        self._told_cache: dict[int, Told] = {}
         self._bodies: dict[int, Any] = {}  # recorded JSON bodies in the live key order
         self._templates: dict[tuple[int, bool, int], Template] = {}
         self._missed: set[bytes] = set()
@@ -242,14 +242,14 @@ class ReplayAPI:
             return self._timed_body(orjson.dumps(ex.body), ex.duration_us, headers)
         if not matched:
             return self._fitted(ex, endpoint, gen)
+        told = self._told(found, gen)
         if gen.stream:
-            reply = self._stream(found, endpoint, gen.include_usage, gen.prompt_tokens, headers)
-        else:
-            reply = self._body(found, endpoint, gen.prompt_tokens, headers)
-        asked, said = self._told(found, gen)
-        return reply._replace(asked=asked, said=said)
+            return self._stream(
+                found, endpoint, gen.include_usage, gen.prompt_tokens, headers, told
+            )
+        return self._body(found, endpoint, gen.prompt_tokens, headers, told)
 
-    def _told(self, found: Found, gen: Generation) -> tuple[Recorded, tuple[Kept, ...]]:
+    def _told(self, found: Found, gen: Generation) -> Told:
         """What a hit tells its client, for `/metrics`, counted once per exchange."""
         number, ex = found
         told = self._told_cache.get(number)
@@ -270,11 +270,15 @@ class ReplayAPI:
         rid = self.ids.chat() if endpoint == CHAT else self.ids.completion()
         return rid, int(self.clock.wall())
 
-    def _timed_body(self, body: bytes, duration_us: int, headers: Headers) -> Reply:
+    def _timed_body(
+        self, body: bytes, duration_us: int, headers: Headers, told: Told = (None, ())
+    ) -> Reply:
         delay = duration_us / 1e6 * self.scale if self.scale else 0.0
-        return Reply(body, None, delay, 0.0, None, headers)
+        return Reply(body, None, delay, 0.0, None, headers, False, *told)
 
-    def _body(self, found: Found, endpoint: str, prompt_tokens: int, headers: Headers) -> Reply:
+    def _body(
+        self, found: Found, endpoint: str, prompt_tokens: int, headers: Headers, told: Told
+    ) -> Reply:
         number, ex = found
         if not ex.streamed:
             doc = self._bodies.get(number)
@@ -284,12 +288,12 @@ class ReplayAPI:
                 doc = doc.copy()
                 doc["id"] = self.ids.chat() if endpoint == CHAT else self.ids.completion()
                 doc["created"] = int(self.clock.wall())
-            return self._timed_body(orjson.dumps(doc), ex.duration_us, headers)
+            return self._timed_body(orjson.dumps(doc), ex.duration_us, headers, told)
         ans = self._answer(number, ex)
         rid, created = self._ids(endpoint, ans)
         body = assembled(ans, endpoint, rid, created, ans.model or ex.model, prompt_tokens)
         last = ex.times_us[-1] if ex.times_us else ex.duration_us
-        return self._timed_body(body, last, headers)
+        return self._timed_body(body, last, headers, told)
 
     def _fitted(self, ex: Exchange, endpoint: str, gen: Generation) -> Reply:
         """A sampled answer to a request it was not recorded for, fitted to that request."""
@@ -315,6 +319,7 @@ class ReplayAPI:
         include_usage: bool,
         prompt_tokens: int,
         headers: Headers,
+        told: Told,
     ) -> Reply:
         """Frames from the template of (exchange, request shape), made on first use."""
         number, ex = found
@@ -329,9 +334,11 @@ class ReplayAPI:
         rid = self.ids.chat() if endpoint == CHAT else self.ids.completion()
         ident, created = rid.encode(), int(self.clock.wall())
         if not self.scale:  # sent in one write anyway
-            return Reply(b"", [template.whole(ident, created)], 0.0, 0.0, None, headers)
+            return Reply(
+                b"", [template.whole(ident, created)], 0.0, 0.0, None, headers, False, *told
+            )
         frames = template.each(ident, created)
-        return Reply(b"", frames, 0.0, 0.0, template.offsets(self.scale), headers)
+        return Reply(b"", frames, 0.0, 0.0, template.offsets(self.scale), headers, False, *told)
 
     def _template(
         self, number: int, ex: Exchange, endpoint: str, include_usage: bool, prompt_tokens: int
@@ -370,7 +377,11 @@ class Recorded(NamedTuple):
     limit: int | None
 
 
-def told_by(ans: Answer, ex: Exchange, gen: Generation) -> tuple[Recorded, tuple[Kept, ...]]:
+# What an answer tells `/metrics` (`Reply.asked`, `Reply.said`); (None, ()): nothing.
+Told = tuple[Recorded | None, tuple[Kept, ...]]
+
+
+def told_by(ans: Answer, ex: Exchange, gen: Generation) -> tuple[Recorded, tuple[Kept]]:
     """The model, usage and finish reason a recorded answer tells its client."""
     usage = usage_of(ans, gen.prompt_tokens)  # recorded, or counted as the answer counts it
     prompt = usage.get("prompt_tokens")
