@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -166,22 +167,15 @@ def _tool_calls(calls: list[Any], enc: str) -> int:
     return total
 
 
-# `tool_text` per tool list seen, by its JSON: an agent sends the same tools with every turn,
-# and rendering them costs ~10x a lookup. Cleared when full.
-_TOOL_TEXTS: dict[bytes, str] = {}
-TOOL_TEXTS_MAX = 1 << 10
-
-
 def tool_text(tools: Sequence[Any]) -> str:
-    """`_tool_text(tools)`, rendered once per distinct tool list."""
-    key = orjson.dumps(tools)
-    found = _TOOL_TEXTS.get(key)
-    if found is None:
-        found = _tool_text(tools)
-        if len(_TOOL_TEXTS) >= TOOL_TEXTS_MAX:
-            _TOOL_TEXTS.clear()
-        _TOOL_TEXTS[key] = found
-    return found
+    """`_tool_text(tools)`, rendered once per distinct tool list (by its JSON): an agent sends
+    the same tools with every turn, and rendering them costs ~10x the lookup."""
+    return _tool_text_of(orjson.dumps(tools))
+
+
+@lru_cache(maxsize=1024)
+def _tool_text_of(key: bytes) -> str:
+    return _tool_text(orjson.loads(key))
 
 
 def _tool_text(tools: Sequence[Any]) -> str:

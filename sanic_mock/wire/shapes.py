@@ -12,6 +12,7 @@ tool (or function) result the answer is text, so an agent loop ends.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -104,22 +105,15 @@ def _tool_use(doc: dict[str, Any], after_result: bool) -> ToolUse | None:
 # Parsed `tools` lists and `response_format`s, by their JSON: an agent or a benchmark sends the
 # same ones with every request, and checking them again costs ~20x the lookup. The values are
 # shared between requests (and read only), so a schema's generated values can be found by the
-# schema object (`Instances.values`). An invalid list raises before it is kept. Cleared when full.
-_SEEN_TOOLS: dict[bytes, tuple[Tool, ...]] = {}
-_SEEN_FORMATS: dict[bytes, OutputFormat | None] = {}
-SEEN_MAX = 1 << 10
-
-
+# schema object (`Instances.values`). An invalid one raises, and is not kept.
 def _function_tools(tools: list[Any]) -> tuple[Tool, ...]:
-    key = orjson.dumps(tools)
-    found = _SEEN_TOOLS.get(key)
-    if found is None:
-        every = [_tool(i, tool) for i, tool in enumerate(tools)]
-        found = tuple(tool for tool in every if tool is not None)
-        if len(_SEEN_TOOLS) >= SEEN_MAX:
-            _SEEN_TOOLS.clear()
-        _SEEN_TOOLS[key] = found
-    return found
+    return _function_tools_of(orjson.dumps(tools))
+
+
+@lru_cache(maxsize=1024)
+def _function_tools_of(key: bytes) -> tuple[Tool, ...]:
+    every = [_tool(i, tool) for i, tool in enumerate(orjson.loads(key))]
+    return tuple(tool for tool in every if tool is not None)
 
 
 def _tool(index: int, tool: Any) -> Tool | None:
@@ -221,19 +215,12 @@ def _output_format(doc: dict[str, Any]) -> OutputFormat | None:
     value = doc.get("response_format")
     if value is None:
         return None
-    key = orjson.dumps(value)
-    try:
-        return _SEEN_FORMATS[key]
-    except KeyError:
-        pass
-    found = _response_format(value)
-    if len(_SEEN_FORMATS) >= SEEN_MAX:
-        _SEEN_FORMATS.clear()
-    _SEEN_FORMATS[key] = found
-    return found
+    return _output_format_of(orjson.dumps(value))
 
 
-def _response_format(value: Any) -> OutputFormat | None:
+@lru_cache(maxsize=1024)
+def _output_format_of(key: bytes) -> OutputFormat | None:
+    value = orjson.loads(key)
     if not isinstance(value, dict):
         raise invalid_type("response_format", "an object", value)
     if value.get("type") is None:
