@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from sanic_mock import encodings
+from sanic_mock.corpus.cuts import token_lengths
 from sanic_mock.corpus.pool import SEP, TextPool
 from sanic_mock.sampling import Sampler
 from sanic_mock.settings import ToolSettings
@@ -100,20 +100,12 @@ class Env(NamedTuple):
 
 @lru_cache(maxsize=4096)  # schema values repeat (`instances.py` keeps 16 per schema)
 def pieces_of(text: bytes, encoding: str) -> tuple[bytes, ...]:
-    """`text` in the tokens of `encoding`, as UTF-8 pieces (a token that ends inside a
-    character is joined to the next, so every piece is whole text)."""
-    enc = encodings.get(encoding)
-    pieces, pending = [], b""
-    for token in enc.encode(text.decode("utf-8"), disallowed_special=()):
-        pending += enc.decode_single_token_bytes(token)
-        try:
-            pending.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        pieces.append(pending)
-        pending = b""
-    if pending:
-        pieces.append(pending)
+    """`text` (UTF-8) in the tokens of `encoding`, as UTF-8 pieces (a token that ends inside a
+    character is joined to the next, so every piece is whole text: `cuts.token_lengths`)."""
+    pieces, at = [], 0
+    for length in token_lengths(text.decode("utf-8"), encoding):
+        pieces.append(text[at : at + length])
+        at += length
     return tuple(pieces)
 
 
