@@ -46,6 +46,9 @@ SHAPES = {"m1": ["-c", "64", "-m", "1"], "m100": ["-c", "4", "-m", "100"]}
 # name -> (serve arguments beyond the port, scheme, client protocol)
 ROWS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "HTTP/1.1, Sanic (baseline)": ((), "http", "h1"),
+    # TLS costs every protocol the same encryption on the one server core: this row is what
+    # the HTTP/2-over-TLS rows compare with, HTTP/1.1 on the same TLS 1.3 (h2load --h1, ALPN)
+    "HTTP/1.1 over TLS, Sanic (--no-http2)": (("TLS", "--no-http2"), "https", "h1"),
     "h2c, granian (--http2, default)": (("--http2",), "http", "h2"),
     "HTTP/2 over TLS, granian (default)": (("TLS",), "https", "h2"),
     "h2c, hypercorn": (("--http2", "--http2-engine", "hypercorn"), "http", "h2"),

@@ -175,6 +175,49 @@ def test_a_stop_signal_at_any_moment_stops_the_server(
         _assert_clean(group, took)
 
 
+# The server, with a SIGTERM sent to itself at one moment of Sanic's start-up.
+AT_A_MOMENT = """
+import os, signal, sys
+from sanic import Sanic
+from sanic.server import runners
+from sanic_mock.cli import main
+
+def kill_after(fn):
+    def wrapped(*args, **kwargs):
+        fn(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+    return wrapped
+
+if sys.argv[1] == "signals-set-up":  # the runner's signal set-up is installed in `prepare`
+    prepare = Sanic.prepare
+    def prepared(self, *args, **kwargs):
+        prepare(self, *args, **kwargs)
+        runners._setup_system_signals = kill_after(runners._setup_system_signals)
+    Sanic.prepare = prepared
+else:  # "marked-serving": after the start-up event, before the loop runs for good
+    Sanic.set_serving = kill_after(Sanic.set_serving)
+sys.argv = ["mock-openai", "serve", "--port", "0", "--pregen-count", "64"]
+main()
+"""
+
+
+@pytest.mark.parametrize("moment", ["signals-set-up", "marked-serving"])
+def test_a_stop_signal_between_the_steps_of_sanics_start_up(moment: str) -> None:
+    """Two moments at which Sanic's own runner lost a signal (no loop running: uvloop listens
+    only while it runs) or stopped only one run of the loop: the server then served on, deaf
+    to signals; seen about once in 60 starts of a loaded machine, and in CI. Here the signal
+    comes at exactly those moments: the server ends at once (still starting) or gracefully."""
+    proc = subprocess.run(
+        [sys.executable, "-c", AT_A_MOMENT, moment],
+        env=clean_env(),
+        capture_output=True,
+        timeout=30,
+    )
+    output = proc.stdout.decode() + proc.stderr.decode()
+    assert proc.returncode in (0, 128 + signal.SIGTERM), output
+    assert "Traceback" not in output, output
+
+
 def _stream_in_flight(url: str) -> threading.Thread:
     def read() -> None:
         try:
@@ -220,7 +263,7 @@ def test_ctrl_c_on_an_idle_server_is_prompt() -> None:
     freeing the corpus at exit), 16-37 ms now. The bound only guards against a hang."""
     with in_group() as group:
         group.wait_healthy()
-        time.sleep(0.5)  # /health answers a moment before Sanic handles signals
+        time.sleep(0.5)  # past start-up: a graceful stop, not one at once
         took = group.signal(signal.SIGINT, to_group=True)
         assert group.server.returncode == 0  # a graceful stop
         _assert_clean(group, took, bound=3.0)
