@@ -13,26 +13,46 @@ KEY`) is rewritten to PKCS#8 into a private temporary directory for the server's
 granian's multi-threaded runtime is asked for: with the single-threaded one it picks for RSGI, a
 worker that had served a load test did not stop on SIGTERM and was killed after the grace time.
 granian is imported when serving, not with this module (start-up of the other runners).
+
+Stop signals in a worker (`Worker`). granian's manager turns a SIGINT or SIGTERM into one
+SIGTERM per worker (`_stop_workers`). In the worker granian's loop handler, for both signals,
+calls `set()` on the worker's `WorkerSignal`: a crossbeam channel of capacity one, read once by
+a thread that `serve` starts after `__rsgi_init__`. Before that thread reads it, a second `set()`
+blocks for ever, holding the GIL. A Ctrl-C reaches the whole process group: a worker still
+starting (its `__rsgi_init__` runs the lifespan that loads the corpus; with two workers one often
+starts after the other already answers) got the terminal's SIGINT and the manager's SIGTERM,
+hung in the second `set()` and was killed `STOP_GRACE_S` later (one Ctrl-C in four). And a
+SIGTERM that came between the fork and granian's own handlers went to the manager's handlers
+the fork had inherited, and was lost: the worker served until killed. So a worker ignores
+SIGINT, as Sanic's workers do (`processes.stop_now_on_signals`); it is forked with SIGTERM
+blocked, which ends it at once while it starts (it has served nothing), and is blocked again
+from the end of its start-up until `serve` has started that thread, then handled by granian
+once (a later SIGTERM is ignored: a third `set()` would block the same way).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import os
+import signal
 import socket
 import sys
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
-from sanic_mock.run.processes import GRACE_S
-from sanic_mock.serve.rsgi import rsgi_app
+from sanic_mock.run.processes import GRACE_S, STOP_SIGNALS, stop_now
+from sanic_mock.serve.rsgi import RSGIApp, rsgi_app
 from sanic_mock.settings import Settings, SettingsError
 
 MAX_STREAMS = 1000  # concurrent HTTP/2 streams per connection (granian's default is 200)
 BACKLOG = 4096
 # After a stop signal, connections still open (a paced stream, an idle keep-alive client) get
 # this many seconds (as on Sanic), then the worker is killed: granian's default waits for them
-# forever. It also bounds a stop in which a worker does not end at all: with two workers, about
-# one Ctrl-C in five left one of them serving until killed (granian 2.8.9).
+# forever. It also bounds a stop in which a worker does not end at all.
 STOP_GRACE_S = int(GRACE_S)
 
 
@@ -68,7 +88,58 @@ def serve(settings: Settings) -> None:
             ssl_key=key,
         )
         print(f"mock-openai listening on {describe(settings)}", file=sys.stderr, flush=True)
-        server.serve(target_loader=functools.partial(rsgi_app, settings), wrap_loader=False)
+        # a worker is forked with the stop signals blocked (the manager unblocks them at once)
+        os.register_at_fork(before=_block_stop_signals, after_in_parent=_unblock_stop_signals)
+        server.serve(target_loader=functools.partial(worker_app, settings), wrap_loader=False)
+
+
+def _block_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def _unblock_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def worker_app(settings: Settings) -> Worker:
+    """granian's loader, called in each worker before granian sets its signal handlers (the
+    worker was forked with the stop signals blocked; they stay so)."""
+    _block_stop_signals()  # for a worker that was spawned, not forked
+    return Worker(rsgi_app(settings))
+
+
+class Worker:
+    """`app` as granian's worker runs it, with the stop signals of the module docstring."""
+
+    def __init__(self, app: RSGIApp) -> None:
+        self.app = app
+        self.__rsgi__ = app.__rsgi__  # as it is: no extra call per request
+
+    def __call__(self, scope: Any, proto: Any) -> Awaitable[None]:
+        """What granian's loader type asks for; granian calls `__rsgi__`."""
+        return self.__rsgi__(scope, proto)
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        # granian's handlers are set (`set_loop_signals`); its `serve` comes after this
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the manager's SIGTERM follows a Ctrl-C
+        signal.signal(signal.SIGTERM, stop_now)  # ends it while it starts (one since the fork too)
+        _unblock_stop_signals()
+        self.app.__rsgi_init__(loop)
+        _block_stop_signals()
+        signal.signal(signal.SIGTERM, _once)
+        # The first callback of granian's next run of the loop, after `serve`: a SIGTERM that
+        # came meanwhile is delivered then, when the loop listens for it (uvloop only sees a
+        # signal while it runs; one that comes in between is not handled)
+        loop.call_soon(_unblock_stop_signals)
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.app.__rsgi_del__(loop)
+
+
+def _once(signum: int, frame: FrameType | None) -> None:
+    """The Python-level handler of SIGTERM: the loop still runs granian's handler for this one
+    (uvloop dispatches from its wakeup pipe); any later SIGTERM is ignored."""
+    signal.signal(signum, signal.SIG_IGN)
 
 
 def free_to_bind(host: str, port: int) -> int:
