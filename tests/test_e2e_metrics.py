@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sanic_mock.corpus import io
 from sanic_mock.corpus.format import Corpus
 from sanic_mock.run import certs
-from tests.factories import json_exchange
+from tests.factories import call_item, json_exchange, message_item, response_exchange
 from tests.servers import running
 
 COMMON = ("--pregen-count", "256", "--token-stddev", "0")
@@ -285,3 +285,36 @@ def test_replayed_answers_are_counted_by_what_they_said(tmp_path: Path) -> None:
     assert got[f"vllm:prompt_tokens_total{{{model}}}"] == 2 * usage["prompt_tokens"]
     assert got[f"vllm:generation_tokens_total{{{model}}}"] == 2 * usage["completion_tokens"]
     assert got[f"vllm:request_success_total{{finished_reason=stop,{model}}}"] == 2
+
+
+def test_replayed_responses_are_counted_by_what_they_said(tmp_path: Path) -> None:
+    """A recorded `/v1/responses` corpus: a JSON hit, a stream hit of a function call and a
+    sampled miss cut at `max_output_tokens` count their recorded usage and finish reasons."""
+    ask = {"model": "gpt-4.1-mini", "input": "Count me."}
+    call = {"model": "gpt-4.1-mini", "input": "Weather in Oslo?"}
+    exchanges = (
+        response_exchange(ask, [message_item("Recorded words here. " * 20)]),
+        response_exchange(call, [call_item()], rid="resp_call", stream=True),
+    )
+    path = tmp_path / "recorded.corpus"
+    io.write(path, Corpus(kind="recorded", generator={}, exchanges=exchanges))
+    with running("--corpus", str(path), "--on-miss", "sample") as server:
+        with httpx.Client(base_url=server.url) as c:
+            assert c.post("/v1/responses", json=ask).headers["x-mock-replay"] == "hit"
+            with c.stream("POST", "/v1/responses", json={**call, "stream": True}) as r:
+                assert r.headers["x-mock-replay"] == "hit"
+                assert b"response.completed" in r.read()
+            miss = {**ask, "input": "Not recorded either.", "max_output_tokens": 16}
+            cut = c.post("/v1/responses", json=miss)  # its hash picks the message
+            assert cut.headers["x-mock-replay"] == "miss"
+            got = scrape(c)
+    model = "model_name=gpt-4.1-mini"
+    said = cut.json()
+    assert said["status"] == "incomplete", said
+    # the recorded usage (7 in, 5 out) twice, then what the fitted miss says of itself
+    prompt, generated = 14 + said["usage"]["input_tokens"], 10 + said["usage"]["output_tokens"]
+    assert got[f"vllm:prompt_tokens_total{{{model}}}"] == prompt
+    assert got[f"vllm:generation_tokens_total{{{model}}}"] == generated
+    # vLLM's reasons: the function call finished as `stop`, the cut miss as `length`
+    assert got[f"vllm:request_success_total{{finished_reason=stop,{model}}}"] == 2
+    assert got[f"vllm:request_success_total{{finished_reason=length,{model}}}"] == 1

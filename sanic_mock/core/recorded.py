@@ -2,13 +2,17 @@
 
 A hit carries `x-mock-replay: hit` and `x-mock-replay-exchange: N` (the exchange's number in
 `corpus inspect`), anything else `x-mock-replay: miss`. A recorded error answer is replayed
-with its own status and body. Used by `core/replayed.py` and `core/replayed_responses.py`.
+with its own status and body; what a replayed answer tells `/metrics` (`Told`). Used by
+`core/replayed.py` and `core/replayed_responses.py`.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import orjson
 
+from sanic_mock.core.reply import Kept
 from sanic_mock.corpus.exchanges import Exchange
 from sanic_mock.errors import OpenAIError
 from sanic_mock.wire.models import Headers
@@ -32,3 +36,16 @@ class RecordedError(OpenAIError):
 
     def render(self) -> bytes:
         return self._body
+
+
+class Recorded(NamedTuple):
+    """What a replayed request asked for, as `/metrics` counts it (`core.reply.Asked`): the
+    answer's model and recorded `usage.prompt_tokens` (the request's count when it has none)."""
+
+    model: str
+    prompt_tokens: int
+    limit: int | None
+
+
+# What an answer tells `/metrics` (`Reply.asked`, `Reply.said`); (None, ()): nothing.
+Told = tuple[Recorded | None, tuple[Kept, ...]]

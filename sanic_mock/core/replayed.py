@@ -33,13 +33,13 @@ the service's, `core/faults.py`).
 from __future__ import annotations
 
 import logging
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
 from sanic_mock import endpoints
 from sanic_mock.core.control import Control
-from sanic_mock.core.recorded import MISS, RecordedError, hit
+from sanic_mock.core.recorded import MISS, Recorded, RecordedError, Told, hit
 from sanic_mock.core.replayed_responses import ResponseReplay
 from sanic_mock.core.reply import SYSTEM, Clock, Kept, Reply, Unanswered
 from sanic_mock.core.store import DEFAULT_SIZE, ResponseStore
@@ -366,19 +366,6 @@ class ReplayAPI:
             frames = split(ans, endpoint, model, include_usage, prompt_tokens, rid, created)
         step = ex.duration_us / len(frames)
         return Template(frames, [round(step * (k + 1)) for k in range(len(frames))])
-
-
-class Recorded(NamedTuple):
-    """What a replayed request asked for, as `/metrics` counts it (`core.reply.Asked`): the
-    answer's model and recorded `usage.prompt_tokens` (the request's count when it has none)."""
-
-    model: str
-    prompt_tokens: int
-    limit: int | None
-
-
-# What an answer tells `/metrics` (`Reply.asked`, `Reply.said`); (None, ()): nothing.
-Told = tuple[Recorded | None, tuple[Kept, ...]]
 
 
 def told_by(ans: Answer, ex: Exchange, gen: Generation) -> tuple[Recorded, tuple[Kept]]:

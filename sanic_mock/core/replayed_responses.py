@@ -28,8 +28,8 @@ from typing import Any, Protocol
 import orjson
 
 from sanic_mock import endpoints
-from sanic_mock.core.recorded import MISS, RecordedError
-from sanic_mock.core.reply import Clock, Reply, Unanswered
+from sanic_mock.core.recorded import MISS, Recorded, RecordedError, Told
+from sanic_mock.core.reply import Clock, Kept, Reply, Unanswered
 from sanic_mock.core.store import ResponseStore, Stored, with_ids
 from sanic_mock.corpus.index import STREAM, Found, Index
 from sanic_mock.errors import OpenAIError
@@ -133,20 +133,20 @@ class ResponseReplay:
             final = made.final
             rid, created = str(final.get("id")), 0
         self._keep(req, final)
+        asked, said = told = told_by(final, req)
         if not stream:
-            return self._timed(orjson.dumps(final), made.delay_us, headers)
+            return self._timed(orjson.dumps(final), made.delay_us, headers, told)
         fill = made.marks.fill
         if not api.scale:
-            return Reply(
-                b"", [fill(b"".join(made.frames), rid, created, req.previous)], headers=headers
-            )
+            whole = fill(b"".join(made.frames), rid, created, req.previous)
+            return Reply(b"", [whole], headers=headers, asked=asked, said=said)
         frames = [fill(f, rid, created, req.previous) for f in made.frames]
         offsets = tuple(t / 1e6 * api.scale for t in made.times)
-        return Reply(b"", frames, offsets=offsets, headers=headers)
+        return Reply(b"", frames, offsets=offsets, headers=headers, asked=asked, said=said)
 
-    def _timed(self, body: bytes, delay_us: int, headers: Headers) -> Reply:
+    def _timed(self, body: bytes, delay_us: int, headers: Headers, told: Told) -> Reply:
         delay = delay_us / 1e6 * self.api.scale if self.api.scale else 0.0
-        return Reply(body, None, delay, 0.0, None, headers)
+        return Reply(body, None, delay, 0.0, None, headers, False, *told)
 
     def _fitted(self, req: ResponseRequest, made: Recording, duration_us: int) -> Reply:
         """A sampled answer to a request it was not recorded for, fitted to that request."""
@@ -157,14 +157,15 @@ class ResponseReplay:
         limit, tokens = req.gen.limit, req.gen.prompt_tokens
         final = fitted(made.final, req.echo, api.ids, rid, created, limit, tokens)
         self._keep(req, final)
+        asked, said = told = told_by(final, req)
         if not req.gen.stream:
-            return self._timed(orjson.dumps(final), duration_us, MISS)
+            return self._timed(orjson.dumps(final), duration_us, MISS, told)
         frames = events(final, lambda text: pieces(text, req.echo["model"]))
         if not api.scale:
-            return Reply(b"", [b"".join(frames)], headers=MISS)
+            return Reply(b"", [b"".join(frames)], headers=MISS, asked=asked, said=said)
         step = duration_us / len(frames) / 1e6 * api.scale
         offsets = tuple(step * (k + 1) for k in range(len(frames)))
-        return Reply(b"", frames, offsets=offsets, headers=MISS)
+        return Reply(b"", frames, offsets=offsets, headers=MISS, asked=asked, said=said)
 
     def input_tokens(self, raw: bytes) -> Reply:
         """A recorded count, or on a miss (by `--on-miss`) the request's own count."""
@@ -185,3 +186,25 @@ class ResponseReplay:
             if api.on_miss is MissPolicy.ERROR:
                 raise error
         return Reply(counted, headers=MISS)
+
+
+def told_by(final: dict[str, Any], req: ResponseRequest) -> Told:
+    """The model, usage and finish reason a replayed (or fitted) response tells its client, as
+    `/metrics` counts them: `length` when it stopped at `max_output_tokens`, else `stop` (vLLM's
+    reasons; a function call is `stop`, as a generated response's is)."""
+    usage = final.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    details = usage.get("output_tokens_details")
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    reasoning = reasoning if type(reasoning) is int else 0
+    output_tokens = usage.get("output_tokens")
+    output_tokens = output_tokens if type(output_tokens) is int else reasoning
+    prompt = usage.get("input_tokens")
+    prompt = prompt if type(prompt) is int else req.gen.prompt_tokens
+    model = final.get("model")
+    model = model if isinstance(model, str) and model else req.gen.model
+    incomplete = final.get("incomplete_details")
+    cut = isinstance(incomplete, dict) and incomplete.get("reason") == "max_output_tokens"
+    finish = "length" if cut else "stop"
+    asked = Recorded(model, prompt, req.gen.limit)
+    return asked, (Kept(max(output_tokens - reasoning, 0), reasoning, finish),)
