@@ -114,6 +114,9 @@ def _serve(settings: Settings, sock: socket.socket, worker: bool) -> None:
         factory = create_record_app
     app = AppLoader(factory=functools.partial(factory, settings)).load()
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = min(app.config.GRACEFUL_SHUTDOWN_TIMEOUT, GRACE_S)
+    # Sanic's runner (sanic/server/runners.py) calls this by name as the server starts
+    if not hasattr(runners, "_setup_system_signals"):
+        raise RuntimeError("this Sanic sets up its stop signals elsewhere: see `_stop_signals`")
     runners._setup_system_signals = functools.partial(_stop_signals, worker=worker)
 
     @app.before_server_stop

@@ -310,8 +310,9 @@ def test_a_stop_signal_at_any_moment_stops_granian(
 
 
 # granian's manager kills a worker that has not stopped `workers_kill_timeout` (3 s) after its
-# SIGTERM; a stop measured 0.02-0.22 s (`run/granian.py`), 3.05-3.09 s when a worker hung.
-GRANIAN_STOP_S = 1.5
+# SIGTERM; a stop measured 0.02-0.22 s (`run/granian.py`), 3.05-3.09 s when a worker hung. The
+# bound leaves room for a loaded machine and still fails on a hung worker.
+GRANIAN_STOP_S = 2.5
 
 
 def _granian_workers(group: Group) -> list[int]:
