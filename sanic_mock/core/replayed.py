@@ -144,7 +144,7 @@ class ReplayAPI:
         self.scale = replay.scale
         self.fresh = replay.ids is ReplayIds.FRESH
         self._answers: dict[int, Answer] = {}
-        self._told_cache: dict[int, Told] = {}
+        self._told_cache: dict[tuple[int, str, int, int | None], Told] = {}
         self._bodies: dict[int, Any] = {}  # recorded JSON bodies in the live key order
         self._templates: dict[tuple[int, bool, int], Template] = {}
         self._missed: set[bytes] = set()
@@ -250,11 +250,14 @@ class ReplayAPI:
         return self._body(found, endpoint, gen.prompt_tokens, headers, told)
 
     def _told(self, found: Found, gen: Generation) -> Told:
-        """What a hit tells its client, for `/metrics`, counted once per exchange."""
+        """What a hit tells its client, for `/metrics` and the token bucket, counted once per
+        exchange and what `told_by` reads of the request: requests that differ only in fields
+        off the match key (`--match-ignore max_tokens`) hit one exchange."""
         number, ex = found
-        told = self._told_cache.get(number)
+        key = (number, gen.model, gen.prompt_tokens, gen.limit)
+        told = self._told_cache.get(key)
         if told is None:
-            told = self._told_cache[number] = told_by(self._answer(number, ex), ex, gen)
+            told = self._told_cache[key] = told_by(self._answer(number, ex), ex, gen)
         return told
 
     # -- building replies ---------------------------------------------------------------------

@@ -247,3 +247,15 @@ def test_replayed_answers_tell_metrics_what_they_said(tmp_path: Path) -> None:
     fitted = only_json.chat(raw(**chat_request("never", max_completion_tokens=1))).tally()
     assert fitted is not None and (fitted.completion, fitted.finish) == (1, "length")
     assert fitted.limit == 1
+
+
+def test_a_hit_tells_metrics_the_limit_its_own_request_asked_for(tmp_path: Path) -> None:
+    """With `max_tokens` off the match key, two requests with different limits hit the one
+    recording; the token bucket charges each its own limit (`limits.cost`), not the first's."""
+    api = make(tmp_path, json_exchange("q", "Recorded text."), match_ignore=("max_tokens",))
+    limits = []
+    for limit in (5, 500):
+        tally = api.chat(raw(**chat_request("q", max_tokens=limit))).tally()
+        assert tally is not None
+        limits.append(tally.limit)
+    assert limits == [5, 500]
